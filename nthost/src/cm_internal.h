@@ -57,6 +57,7 @@ struct cm_key {
     uint32_t name_len;
     uint32_t refs;           /* one for the tree link + one per open key object */
     bool deleted;
+    bool is_volatile;        /* REG_OPTION_VOLATILE: never written to a .reg file */
     int64_t last_write;      /* NT system time (100 ns since 1601) */
 };
 
@@ -122,10 +123,84 @@ int cm_export_reg_buffer(const char *key_path, uint8_t **out, size_t *out_size, 
 
 /* ---- small UTF-16 helpers shared by the Cm files ---- */
 
+/* Decode one UTF-8 sequence of at most `avail` bytes; returns its length, 0 when
+ * invalid (overlong, surrogate, truncated, out of range). */
+int cm_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
 /* UTF-8 (NUL-terminated) to a malloc'ed UTF-16 string; *len gets its length. NULL on
  * invalid UTF-8 or no memory. */
 uint16_t *cm_utf8_to_utf16(const char *s, uint32_t *len);
 /* UTF-16 to malloc'ed NUL-terminated UTF-8 (unpaired surrogates become U+FFFD). */
 char *cm_utf16_to_utf8(const uint16_t *s, uint32_t len);
+
+/* ---- message files (elf_mc.c): the Windows message compiler's .mc source ---- */
+
+/* One message of a .mc file: its full 32-bit id (severity, customer bit, facility,
+ * code — the value an error-log packet's ErrorCode carries) and its English text
+ * (UTF-8, every line ending in '\n', as mc stores it with CRLF). */
+typedef struct elf_mc_message {
+    uint32_t id;
+    char *symbol;
+    char *text;
+} elf_mc_message;
+
+typedef struct elf_mc_file {
+    elf_mc_message *msgs;
+    size_t count;
+} elf_mc_file;
+
+/* Parse .mc source (UTF-8, or UTF-16LE with a BOM). On error returns -EINVAL and
+ * "<name>:<line>: <problem>" in err; *out is left empty. */
+int elf_mc_parse(const char *name, const void *data, size_t size, elf_mc_file *out, char *err, size_t errlen);
+int elf_mc_load(const char *path, elf_mc_file *out, char *err, size_t errlen);
+void elf_mc_free(elf_mc_file *f);
+/* The message with this id (also matched with the customer bit ignored), or NULL. */
+const elf_mc_message *elf_mc_find(const elf_mc_file *f, uint32_t id);
+/* Expand a message text as FormatMessage does: %1..%99 from args (%N!fmt! taken as
+ * a string), %n newline, %t tab, %r CR, %% %. %! literal, %0 ends the text without
+ * its newline. Missing arguments stay as written. Returns malloc'ed UTF-8. */
+char *elf_mc_format(const char *text, const char *const *args, size_t nargs);
+
+/* ---- event log store (elf_log.c) ---- */
+
+/* An event as its writer describes it; elf_log_write copies everything and stamps
+ * it with the machine clock. Strings are UTF-8; strings[0] is %1. */
+typedef struct elf_event {
+    const char *source;
+    uint32_t error_code, final_status, unique_error_value, sequence_number, io_control_code;
+    uint16_t event_category;
+    uint8_t major_function, retry_count;
+    int64_t device_offset;
+    const void *dump_data;
+    size_t dump_size;
+    size_t nstrings;
+    const char *const *strings;
+} elf_event;
+
+/* 0, or -ENOMEM (the event is dropped, as NT drops entries when its log is full). */
+int elf_log_write(const elf_event *ev);
+/* Forget every entry (shutdown). */
+void elf_log_reset(void);
+
+/* ---- services (svc_manager.c) ---- */
+
+/* Called by boot after the registry is loaded and the I/O manager runs: remembers
+ * the configured driver directory (NTHOST_DRIVER_DIR overrides it), makes the key
+ * times follow the machine clock, and installs the default
+ * Control\ServiceGroupOrder\List when the .reg files did not provide one. */
+void svc_init(const char *config_driver_dir);
+/* Start every Start = 0, 1, 2 service: by Start value, then in group order, then
+ * ungrouped ones; failures are logged (ErrorControl >= 1) and boot goes on. */
+void svc_boot_start(void);
+/* Shutdown: stop every running service that can be stopped, last started first. */
+void svc_stop_all(void);
+/* The directory ImagePath's shared objects (and .mc files) are looked up in. */
+const char *svc_driver_dir(void);
+
+/* Boot sequence for the registry side (io's boot.c): cm_init(); cm_import_reg_file()
+ * for each configured file; CmpUseMachineClock() once the kernel runs; svc_init();
+ * svc_boot_start(). Shutdown: svc_stop_all(); elf_log_reset(); cm_shutdown(). */
+void CmpUseMachineClock(void);
+/* ZwFlushKey saves the registry to this .reg file (NULL: flushing does nothing). */
+void CmpSetFlushFile(const char *path);
 
 #endif

@@ -33,7 +33,7 @@ struct sim_event {
     void *ctx;
     /* private to clock.c */
     uint64_t seq;
-    int heap_index; /* -1 when not queued */
+    int heap_index; /* heap slot + 1; 0 or -1 when not queued */
 };
 
 sim_clock *sim_clock_create(void);

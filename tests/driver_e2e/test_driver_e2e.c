@@ -1,0 +1,1113 @@
+/*
+ * test_driver_e2e.c - parport + DongLpt end to end, through the Win32 API of nthost.
+ *
+ * Each test boots a five-port machine written into a fresh temporary state directory
+ * (keys on a PS/2, an SPP and an ECP port, a printer alone, nothing), with
+ * parport.reg and donglpt.reg imported, and talks to \\.\DongLptN like any Win32
+ * program. Virtual time: timeouts cost no host time.
+ *
+ *   LPT1 0x378 ps2 key+printer  -> DongLpt1: key, byte mode
+ *   LPT2 0x278 spp key          -> DongLpt2: key, nibble mode
+ *   LPT3 0x3BC spp printer      -> DongLpt3: printer, no key
+ *   LPT4 0x2B8 ecp key          -> DongLpt4: key, byte mode through ECR mode 001
+ *   LPT5 0x2E0 spp none         -> DongLpt5: nothing
+ */
+#include <windows.h>
+#include <winioctl.h>
+#include <donglpt.h>
+#include <nthost/nthost.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PORTS           5
+#define KEY_SECRET      "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
+
+typedef struct fixture {
+    char dir[256];
+    char machine[300];
+    char extra_reg[300];
+} fixture;
+
+/* --------------------------------------------------------------- set-up */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_machine(fixture *fx)
+{
+    char text[2048];
+
+    snprintf(text, sizeof(text),
+             "[LPT1]\nbase = 0x378\nirq = 7\nchip = ps2\nattach = key+printer\n"
+             "key.image = %s/lpt1.img\nkey.serial = 444C310000000001\nkey.secret = " KEY_SECRET "\n"
+             "[LPT2]\nbase = 0x278\nirq = 5\nchip = spp\nattach = key\n"
+             "key.image = %s/lpt2.img\nkey.serial = 444C310000000002\nkey.secret = " KEY_SECRET "\n"
+             "[LPT3]\nbase = 0x3BC\nchip = spp\nattach = printer\n"
+             "[LPT4]\nbase = 0x2B8\nchip = ecp\nattach = key\n"
+             "key.image = %s/lpt4.img\nkey.serial = 444C310000000004\nkey.secret = " KEY_SECRET "\n"
+             "[LPT5]\nbase = 0x2E0\nchip = spp\nattach = none\n",
+             fx->dir, fx->dir, fx->dir);
+    snprintf(fx->machine, sizeof(fx->machine), "%s/machine.ini", fx->dir);
+    write_file(fx->machine, text);
+}
+
+/* Boot the machine with the two service files and, when extra is given, a .reg with
+ * more DongLpt parameters. */
+static void boot(fixture *fx, const char *extra, bool autostart)
+{
+    const char *regs[4] = { PARPORT_REG, DONGLPT_REG, NULL, NULL };
+    nthost_config cfg;
+    const char *err;
+
+    if (extra != NULL) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "Windows Registry Editor Version 5.00\r\n\r\n"
+                 "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\DongLpt\\Parameters]\r\n%s",
+                 extra);
+        snprintf(fx->extra_reg, sizeof(fx->extra_reg), "%s/extra.reg", fx->dir);
+        write_file(fx->extra_reg, text);
+        regs[2] = fx->extra_reg;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.machine = fx->machine;
+    cfg.reg_files = regs;
+    cfg.time_mode = NTHOST_TIME_VIRTUAL;
+    cfg.verifier = NTHOST_VERIFIER_ON;
+    cfg.driver_dir = DRIVER_DIR;
+    cfg.no_autostart = !autostart;
+    err = nthost_boot(&cfg);
+    if (err != NULL) {
+        fail_msg("nthost_boot: %s", err);
+    }
+}
+
+static int setup_dir(void **state)
+{
+    fixture *fx = calloc(1, sizeof(*fx));
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/driver_e2e.XXXXXX");
+    if (fx == NULL || mkdtemp(fx->dir) == NULL) {
+        return -1;
+    }
+    setenv("DONGLPT_STATE_DIR", fx->dir, 1);
+    make_machine(fx);
+    *state = fx;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, NULL, true);
+    return 0;
+}
+
+static int setup_per_open(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, "\"AllocatePerOpen\"=dword:00000001\r\n", true);
+    return 0;
+}
+
+static int setup_log_all(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, "\"ErrorLogLevel\"=dword:00000003\r\n", true);
+    return 0;
+}
+
+static int setup_no_autostart(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, NULL, false);
+    return 0;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir);
+    }
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    if (nthost_running()) {
+        nthost_shutdown();
+    }
+    remove_dir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* -------------------------------------------------------------- helpers */
+
+static HANDLE open_dong(unsigned n, DWORD access, DWORD flags)
+{
+    char name[32];
+    snprintf(name, sizeof(name), DONG_WIN32_NAME_FORMAT_A, n);
+    return CreateFileA(name, access, 0, NULL, OPEN_EXISTING, flags, NULL);
+}
+
+static HANDLE open_rw(unsigned n)
+{
+    HANDLE h = open_dong(n, GENERIC_READ | GENERIC_WRITE, 0);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    return h;
+}
+
+/* DeviceIoControl that also checks Information never exceeds the output length. */
+static BOOL ioctl(HANDLE h, DWORD code, void *in, DWORD inLen, void *out, DWORD outLen, DWORD *returned)
+{
+    DWORD bytes = 0xDEADBEEF;
+    BOOL ok = DeviceIoControl(h, code, in, inLen, out, outLen, &bytes, NULL);
+    DWORD err = GetLastError();
+    assert_true(bytes <= outLen);
+    if (returned != NULL) {
+        *returned = bytes;
+    }
+    SetLastError(err);
+    return ok;
+}
+
+static void request(DONG_TRANSACT_REQUEST *req, UCHAR cmd, const void *payload, USHORT len)
+{
+    memset(req, 0, sizeof(*req));
+    req->Command = cmd;
+    req->Length = len;
+    if (len != 0) {
+        memcpy(req->Payload, payload, len);
+    }
+}
+
+/* One TRANSACT; returns the key status, fails the test on a link failure. */
+static UCHAR transact(HANDLE h, UCHAR cmd, const void *payload, USHORT len, DONG_TRANSACT_RESPONSE *resp)
+{
+    DONG_TRANSACT_REQUEST req;
+    DWORD code = DL1_CMD_IS_READ_ONLY(cmd) ? IOCTL_DONG_TRANSACT_READ : IOCTL_DONG_TRANSACT_WRITE;
+    DWORD bytes;
+
+    request(&req, cmd, payload, len);
+    if (!ioctl(h, code, &req, DONG_TRANSACT_REQUEST_HEADER + len, resp, sizeof(*resp), &bytes)) {
+        fail_msg("TRANSACT 0x%02x failed: error %lu", cmd, (unsigned long)GetLastError());
+    }
+    assert_int_equal(bytes, DONG_TRANSACT_RESPONSE_HEADER + resp->Length);
+    return resp->KeyStatus;
+}
+
+static void put_u16(UCHAR *p, unsigned v) { p[0] = (UCHAR)v; p[1] = (UCHAR)(v >> 8); }
+static void put_u32(UCHAR *p, unsigned long v) { put_u16(p, v & 0xFFFF); put_u16(p + 2, (v >> 16) & 0xFFFF); }
+static unsigned long get_u32(const UCHAR *p)
+{
+    return p[0] | ((unsigned long)p[1] << 8) | ((unsigned long)p[2] << 16) | ((unsigned long)p[3] << 24);
+}
+
+static unsigned long counter_read(HANDLE h, UCHAR index)
+{
+    DONG_TRANSACT_RESPONSE resp;
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_READ, &index, 1, &resp), DL1_STATUS_OK);
+    assert_int_equal(resp.Length, 4);
+    return get_u32(resp.Payload);
+}
+
+static DONG_STATISTICS get_stats(HANDLE h)
+{
+    DONG_STATISTICS stats;
+    DWORD bytes;
+    assert_true(ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats), &bytes));
+    assert_int_equal(bytes, sizeof(stats));
+    return stats;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* Every port has its parport device and DOS name, and a DongLpt device and link. */
+static void test_namespace(void **state)
+{
+    char *snap = nthost_namespace_snapshot();
+    char needle[64];
+    unsigned i;
+
+    (void)state;
+    assert_non_null(snap);
+    for (i = 0; i < PORTS; i++) {
+        snprintf(needle, sizeof(needle), "\\Device\\ParallelPort%u Device", i);
+        assert_non_null(strstr(snap, needle));
+        snprintf(needle, sizeof(needle), "\\Device\\DongLpt%u Device", i);
+        assert_non_null(strstr(snap, needle));
+        snprintf(needle, sizeof(needle), "LPT%u SymbolicLink -> \\Device\\ParallelPort%u", i + 1, i);
+        assert_non_null(strstr(snap, needle));
+        snprintf(needle, sizeof(needle), "DongLpt%u SymbolicLink -> \\Device\\DongLpt%u", i + 1, i);
+        assert_non_null(strstr(snap, needle));
+    }
+    assert_null(strstr(snap, "DongLpt6"));
+    free(snap);
+}
+
+/* GET_INFO tells key, printer and nothing apart and reports chip and mode. */
+static void test_get_info_each_port(void **state)
+{
+    static const struct {
+        ULONG chip, mode, attached, base;
+        UCHAR last_serial;
+    } expect[PORTS] = {
+        { DONG_CHIP_PS2, DONG_MODE_BYTE, DONG_PERIPHERAL_KEY, 0x378, 1 },
+        { DONG_CHIP_SPP, DONG_MODE_NIBBLE, DONG_PERIPHERAL_KEY, 0x278, 2 },
+        { DONG_CHIP_SPP, DONG_MODE_NONE, DONG_PERIPHERAL_PRINTER, 0x3BC, 0 },
+        { DONG_CHIP_ECP, DONG_MODE_BYTE, DONG_PERIPHERAL_KEY, 0x2B8, 4 },
+        { DONG_CHIP_SPP, DONG_MODE_NONE, DONG_PERIPHERAL_NOTHING, 0x2E0, 0 },
+    };
+    static const UCHAR serial_prefix[7] = { 0x44, 0x4C, 0x31, 0, 0, 0, 0 };
+    unsigned i;
+
+    (void)state;
+    for (i = 0; i < PORTS; i++) {
+        HANDLE h = open_dong(i + 1, GENERIC_READ, 0);
+        DONG_INFO info;
+        DWORD bytes;
+
+        assert_true(h != INVALID_HANDLE_VALUE);
+        memset(&info, 0xCC, sizeof(info));
+        assert_true(ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+        assert_int_equal(bytes, sizeof(info));
+        assert_int_equal(info.PortNumber, i);
+        assert_int_equal(info.PortBase, expect[i].base);
+        assert_int_equal(info.Chip, expect[i].chip);
+        assert_int_equal(info.Attached, expect[i].attached);
+        if (expect[i].attached == DONG_PERIPHERAL_KEY) {
+            assert_int_equal(info.Mode, expect[i].mode);
+            assert_true(info.Flags & DONG_INFO_KEY_VALID);
+            assert_memory_equal(info.Serial, serial_prefix, 7);
+            assert_int_equal(info.Serial[7], expect[i].last_serial);
+            assert_int_equal(info.FirmwareVersion, 0x0110);
+            assert_int_equal(info.MemorySize, DL1_MEMORY_SIZE);
+            assert_int_equal(info.Counters, DL1_COUNTER_COUNT);
+            assert_int_equal(info.VendorId, 0xD06C);
+            assert_int_equal(info.ProductId, 0x0001);
+        } else {
+            assert_false(info.Flags & DONG_INFO_KEY_VALID);
+            assert_true(info.ProbeStatus < 0);  /* an error status says why */
+        }
+        CloseHandle(h);
+    }
+}
+
+/* Every IOCTL's buffer errors, access rules and unknown codes. */
+static void test_ioctl_errors(void **state)
+{
+    HANDLE h = open_rw(1);
+    HANDLE ro = open_dong(1, GENERIC_READ, 0);
+    DONG_TRANSACT_REQUEST req;
+    DONG_TRANSACT_RESPONSE resp;
+    DONG_INFO info;
+    DONG_TIMEOUTS timeouts;
+    DONG_PORT_STATUS status;
+    DONG_STATISTICS stats;
+    UCHAR small[8];
+    UCHAR big[sizeof(DONG_TRANSACT_REQUEST) + 4];
+    DWORD bytes;
+
+    (void)state;
+    assert_true(ro != INVALID_HANDLE_VALUE);
+
+    /* Output buffers one byte short. */
+    assert_false(ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info) - 1, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    assert_false(ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &status, sizeof(status) - 1, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    assert_false(ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts) - 1, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    assert_false(ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats) - 1, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    request(&req, DL1_CMD_ECHO, "abc", 3);
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 3, &resp,
+                       sizeof(resp) - 1, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+
+    /* Input where none is taken. */
+    assert_false(ioctl(h, IOCTL_DONG_GET_INFO, small, sizeof(small), &info, sizeof(info), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_false(ioctl(h, IOCTL_DONG_RESET, small, 1, NULL, 0, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* TRANSACT inputs: short header, Length beyond the input, Length > 512, too long. */
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, 3, &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 2, &resp,
+                       sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    req.Length = DL1_MAX_PAYLOAD + 1;
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    memset(big, 0, sizeof(big));
+    big[0] = DL1_CMD_ECHO;
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, big, sizeof(big), &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    request(&req, DL1_CMD_ECHO, "abc", 3);
+    req.Flags = 0x80;
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    req.Flags = DONG_TRANSACT_CALLER_TXID;      /* ECHO has no txid */
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    request(&req, DL1_CMD_WRITE, NULL, 0);      /* no room left for the driver's txid */
+    req.Length = DL1_MAX_PAYLOAD - DL1_TXID_SIZE + 1;
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* Key-changing commands: not through TRANSACT_READ, not on a read-only handle. */
+    request(&req, DL1_CMD_LOCK, NULL, 0);
+    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
+                       &bytes));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    assert_false(ioctl(ro, IOCTL_DONG_TRANSACT_WRITE, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
+                       &bytes));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    assert_false(ioctl(ro, IOCTL_DONG_RESET, NULL, 0, NULL, 0, &bytes));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+
+    /* SET_TIMEOUTS: exact size, valid ranges. */
+    assert_true(ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts), &bytes));
+    assert_false(ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts) - 1, NULL, 0, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    timeouts.HandshakeMs = 0;
+    assert_false(ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts), NULL, 0, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* Unknown code of our device type; a parport internal code on our device. */
+    assert_false(ioctl(h, CTL_CODE(FILE_DEVICE_DONGLPT, 0x8FF, METHOD_BUFFERED, FILE_ANY_ACCESS), NULL, 0,
+                       NULL, 0, &bytes));
+    assert_int_equal(GetLastError(), ERROR_INVALID_FUNCTION);
+
+    /* Nothing above reached the key. */
+    stats = get_stats(h);
+    assert_int_equal(stats.Requests, 0);
+    CloseHandle(ro);
+    CloseHandle(h);
+}
+
+/* Timeouts round-trip and stay per port. */
+static void test_timeouts(void **state)
+{
+    HANDLE h1 = open_rw(1);
+    HANDLE h2 = open_rw(2);
+    DONG_TIMEOUTS t, back;
+    DWORD bytes;
+
+    (void)state;
+    assert_true(ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &t, sizeof(t), &bytes));
+    assert_int_equal(bytes, sizeof(t));
+    assert_int_equal(t.HandshakeMs, 35);
+    assert_int_equal(t.ResponseMs, 10);
+    assert_int_equal(t.Retries, 3);
+    assert_int_equal(t.PortWaitMs, 10000);
+    t.HandshakeMs = 50;
+    t.Retries = 5;
+    assert_true(ioctl(h1, IOCTL_DONG_SET_TIMEOUTS, &t, sizeof(t), NULL, 0, &bytes));
+    assert_int_equal(bytes, 0);
+    assert_true(ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
+    assert_memory_equal(&t, &back, sizeof(t));
+    assert_true(ioctl(h2, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
+    assert_int_equal(back.HandshakeMs, 35);
+    CloseHandle(h1);
+    CloseHandle(h2);
+}
+
+/* ECHO, WRITE/READ, counters and the key statuses, on the byte, nibble and ECP ports. */
+static void test_transact_commands(void **state)
+{
+    static const unsigned ports[3] = { 1, 2, 4 };
+    unsigned p;
+
+    (void)state;
+    for (p = 0; p < 3; p++) {
+        HANDLE h = open_rw(ports[p]);
+        DONG_TRANSACT_RESPONSE resp;
+        UCHAR payload[DL1_MAX_PAYLOAD];
+        unsigned i;
+
+        for (i = 0; i < sizeof(payload); i++) {
+            payload[i] = (UCHAR)(i * 7 + p);
+        }
+        assert_int_equal(transact(h, DL1_CMD_ECHO, payload, sizeof(payload), &resp), DL1_STATUS_OK);
+        assert_int_equal(resp.Length, sizeof(payload));
+        assert_memory_equal(resp.Payload, payload, sizeof(payload));
+        assert_int_equal(resp.Txid, 0);
+
+        /* WRITE 40 bytes at 0x300 (the driver adds the txid), READ them back. */
+        put_u16(payload, 0x300);
+        assert_int_equal(transact(h, DL1_CMD_WRITE, payload, 2 + 40, &resp), DL1_STATUS_OK);
+        assert_int_not_equal(resp.Txid, 0);
+        {
+            UCHAR rd[4];
+            put_u16(rd, 0x300);
+            put_u16(rd + 2, 40);
+            assert_int_equal(transact(h, DL1_CMD_READ, rd, 4, &resp), DL1_STATUS_OK);
+            assert_int_equal(resp.Length, 40);
+            assert_memory_equal(resp.Payload, payload + 2, 40);
+            put_u16(rd, 2040);
+            assert_int_equal(transact(h, DL1_CMD_READ, rd, 4, &resp), DL1_STATUS_BAD_ADDRESS);
+        }
+
+        /* Counter 3: set 2, dec 1 -> 1, dec 2 -> EXHAUSTED and unchanged. */
+        {
+            UCHAR set[5] = { 3 };
+            UCHAR dec[5] = { 3 };
+            ULONG first;
+            put_u32(set + 1, 2);
+            assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
+            first = resp.Txid;
+            put_u32(dec + 1, 1);
+            assert_int_equal(transact(h, DL1_CMD_COUNTER_DEC, dec, 5, &resp), DL1_STATUS_OK);
+            assert_int_equal(get_u32(resp.Payload), 1);
+            assert_int_not_equal(resp.Txid, first);
+            put_u32(dec + 1, 2);
+            assert_int_equal(transact(h, DL1_CMD_COUNTER_DEC, dec, 5, &resp), DL1_STATUS_EXHAUSTED);
+            assert_int_equal(resp.Length, 0);
+            assert_int_equal(counter_read(h, 3), 1);
+        }
+        assert_int_equal(transact(h, 0x7E, NULL, 0, &resp), DL1_STATUS_UNKNOWN_CMD);
+        CloseHandle(h);
+    }
+}
+
+/* A caller's own txid: resending the same COUNTER_DEC executes it once. */
+static void test_caller_txid_resend(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_REQUEST req;
+    DONG_TRANSACT_RESPONSE resp;
+    UCHAR set[5] = { 5 };
+    UCHAR dec[4 + 5];
+    DWORD bytes;
+    int i;
+
+    (void)state;
+    put_u32(set + 1, 100);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
+    put_u32(dec, 0x5EED1234ul);
+    dec[4] = 5;
+    put_u32(dec + 5, 7);
+    for (i = 0; i < 3; i++) {
+        request(&req, DL1_CMD_COUNTER_DEC, dec, sizeof(dec));
+        req.Flags = DONG_TRANSACT_CALLER_TXID;
+        assert_true(ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+        assert_int_equal(resp.KeyStatus, DL1_STATUS_OK);
+        assert_int_equal(resp.Txid, 0x5EED1234ul);
+        assert_int_equal(get_u32(resp.Payload), 93);
+    }
+    assert_int_equal(counter_read(h, 5), 93);
+    CloseHandle(h);
+}
+
+/* WriteFile sends one request, ReadFile returns its response; errors as documented. */
+static void test_readfile_writefile(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_REQUEST req;
+    DONG_TRANSACT_RESPONSE resp;
+    UCHAR small[DONG_TRANSACT_RESPONSE_HEADER + 4];
+    DWORD bytes;
+    UCHAR dec[5] = { 6 };
+
+    (void)state;
+    /* Nothing written yet. */
+    assert_false(ReadFile(h, &resp, sizeof(resp), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_NO_MORE_ITEMS);
+
+    request(&req, DL1_CMD_ECHO, "hello, key", 10);
+    assert_true(WriteFile(h, &req, DONG_TRANSACT_REQUEST_HEADER + 10, &bytes, NULL));
+    assert_int_equal(bytes, DONG_TRANSACT_REQUEST_HEADER + 10);
+    /* Too small: the response stays for the next ReadFile. */
+    assert_false(ReadFile(h, small, sizeof(small), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    assert_true(ReadFile(h, &resp, sizeof(resp), &bytes, NULL));
+    assert_int_equal(bytes, DONG_TRANSACT_RESPONSE_HEADER + 10);
+    assert_int_equal(resp.KeyStatus, DL1_STATUS_OK);
+    assert_memory_equal(resp.Payload, "hello, key", 10);
+    assert_false(ReadFile(h, &resp, sizeof(resp), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_NO_MORE_ITEMS);
+
+    /* A malformed request fails WriteFile at once. */
+    req.Length = 600;
+    assert_false(WriteFile(h, &req, sizeof(req), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* A key refusal fails WriteFile with the mapped error and keeps the response. */
+    put_u32(dec + 1, 1);
+    request(&req, DL1_CMD_COUNTER_DEC, dec, 5);     /* counter 6 is 0: EXHAUSTED */
+    assert_false(WriteFile(h, &req, DONG_TRANSACT_REQUEST_HEADER + 5, &bytes, NULL));
+    assert_int_not_equal(GetLastError(), ERROR_SUCCESS);
+    assert_true(ReadFile(h, &resp, sizeof(resp), &bytes, NULL));
+    assert_int_equal(resp.KeyStatus, DL1_STATUS_EXHAUSTED);
+    CloseHandle(h);
+}
+
+/* The printer port and the empty port: no key, and the status says why. */
+static void test_printer_and_nothing(void **state)
+{
+    static const unsigned ports[2] = { 3, 5 };
+    unsigned i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        HANDLE h = open_rw(ports[i]);
+        DONG_TRANSACT_REQUEST req;
+        DONG_TRANSACT_RESPONSE resp;
+        DONG_PORT_STATUS st;
+        DWORD bytes;
+
+        request(&req, DL1_CMD_ECHO, "x", 1);
+        assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 1, &resp,
+                           sizeof(resp), &bytes));
+        assert_int_not_equal(GetLastError(), ERROR_SUCCESS);
+        assert_int_equal(bytes, 0);
+
+        assert_true(ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
+        assert_int_equal(bytes, sizeof(st));
+        if (ports[i] == 3) {
+            /* An idle on-line printer: selected, not busy (DL1.md section 10: 0xDF). */
+            assert_int_equal(st.StatusRegister & 0xF8, 0xD8);
+            assert_true(st.ParallelStatus & DONG_PARALLEL_SELECTED);
+            assert_false(st.ParallelStatus & DONG_PARALLEL_BUSY);
+        } else {
+            assert_int_equal(st.StatusRegister & 0xF8, 0x78);   /* pulled up: Busy line high */
+        }
+        CloseHandle(h);
+    }
+}
+
+/* Statistics count requests and bytes. */
+static void test_stats(void **state)
+{
+    HANDLE h = open_rw(2);
+    DONG_TRANSACT_RESPONSE resp;
+    DONG_STATISTICS before, after;
+    int i;
+
+    (void)state;
+    before = get_stats(h);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(transact(h, DL1_CMD_ECHO, "12345678", 8, &resp), DL1_STATUS_OK);
+    }
+    after = get_stats(h);
+    assert_int_equal(after.Requests - before.Requests, 5);
+    assert_true(after.FramesSent - before.FramesSent >= 5);
+    assert_true(after.FramesReceived - before.FramesReceived >= 5);
+    assert_true(after.BytesSent - before.BytesSent >= 5 * (7 + 8));
+    assert_true(after.BytesReceived - before.BytesReceived >= 5 * (7 + 8));
+    CloseHandle(h);
+}
+
+/* ------------------------------------------------- 8 threads x 1000 requests */
+
+#define THREADS         8
+#define PER_THREAD      1000
+#define WINDOW          4
+#define ECHO_LEN        12
+
+typedef struct worker {
+    unsigned id;
+    unsigned completed;
+    unsigned errors;
+    char message[160];
+    unsigned char seen[PER_THREAD];
+} worker;
+
+static void worker_fail(worker *w, const char *what, unsigned long value)
+{
+    if (w->errors++ == 0) {
+        snprintf(w->message, sizeof(w->message), "thread %u: %s (%lu)", w->id, what, value);
+    }
+}
+
+static DWORD WINAPI echo_worker(LPVOID param)
+{
+    worker *w = param;
+    HANDLE h = open_dong(1, GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    DONG_TRANSACT_REQUEST req[WINDOW];
+    DONG_TRANSACT_RESPONSE resp[WINDOW];
+    OVERLAPPED ov[WINDOW];
+    HANDLE events[WINDOW];
+    unsigned seq[WINDOW];
+    unsigned next = 0, slot;
+    unsigned busy = 0;
+
+    if (h == INVALID_HANDLE_VALUE) {
+        worker_fail(w, "open", GetLastError());
+        return 1;
+    }
+    for (slot = 0; slot < WINDOW; slot++) {
+        events[slot] = CreateEventA(NULL, TRUE, FALSE, NULL);
+    }
+    while (w->completed + w->errors < PER_THREAD) {
+        /* Keep WINDOW requests in flight. */
+        for (slot = 0; slot < WINDOW && next < PER_THREAD; slot++) {
+            UCHAR payload[ECHO_LEN];
+            unsigned k;
+            if (busy & (1u << slot)) {
+                continue;
+            }
+            put_u32(payload, w->id);
+            put_u32(payload + 4, next);
+            for (k = 8; k < ECHO_LEN; k++) {
+                payload[k] = (UCHAR)(w->id * 31 + next + k);
+            }
+            request(&req[slot], DL1_CMD_ECHO, payload, ECHO_LEN);
+            memset(&resp[slot], 0, sizeof(resp[slot]));
+            memset(&ov[slot], 0, sizeof(ov[slot]));
+            ResetEvent(events[slot]);
+            ov[slot].hEvent = events[slot];
+            seq[slot] = next++;
+            if (!DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &req[slot], DONG_TRANSACT_REQUEST_HEADER + ECHO_LEN,
+                                 &resp[slot], sizeof(resp[slot]), NULL, &ov[slot]) &&
+                GetLastError() != ERROR_IO_PENDING) {
+                worker_fail(w, "DeviceIoControl", GetLastError());
+                continue;
+            }
+            busy |= 1u << slot;
+        }
+        if (busy == 0) {
+            break;
+        }
+        {
+            HANDLE wait[WINDOW];
+            unsigned map[WINDOW], n = 0;
+            DWORD r, bytes;
+            for (slot = 0; slot < WINDOW; slot++) {
+                if (busy & (1u << slot)) {
+                    map[n] = slot;
+                    wait[n++] = events[slot];
+                }
+            }
+            r = WaitForMultipleObjects(n, wait, FALSE, INFINITE);
+            if (r >= WAIT_OBJECT_0 + n) {
+                worker_fail(w, "wait", r);
+                break;
+            }
+            slot = map[r - WAIT_OBJECT_0];
+            busy &= ~(1u << slot);
+            if (!GetOverlappedResult(h, &ov[slot], &bytes, FALSE)) {
+                worker_fail(w, "request failed", GetLastError());
+                continue;
+            }
+            if (bytes != DONG_TRANSACT_RESPONSE_HEADER + ECHO_LEN || resp[slot].KeyStatus != DL1_STATUS_OK ||
+                resp[slot].Length != ECHO_LEN || memcmp(resp[slot].Payload, req[slot].Payload, ECHO_LEN) != 0) {
+                worker_fail(w, "wrong response for seq", seq[slot]);
+                continue;
+            }
+            if (w->seen[seq[slot]]++ != 0) {
+                worker_fail(w, "duplicate seq", seq[slot]);
+                continue;
+            }
+            w->completed++;
+        }
+    }
+    for (slot = 0; slot < WINDOW; slot++) {
+        CloseHandle(events[slot]);
+    }
+    CloseHandle(h);
+    return 0;
+}
+
+static void test_threads_overlapped(void **state)
+{
+    worker *workers = calloc(THREADS, sizeof(worker));
+    HANDLE threads[THREADS];
+    HANDLE h;
+    DONG_STATISTICS stats;
+    unsigned i, j;
+
+    (void)state;
+    assert_non_null(workers);
+    for (i = 0; i < THREADS; i++) {
+        workers[i].id = i;
+        threads[i] = CreateThread(NULL, 0, echo_worker, &workers[i], 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    assert_int_equal(WaitForMultipleObjects(THREADS, threads, TRUE, INFINITE), WAIT_OBJECT_0);
+    for (i = 0; i < THREADS; i++) {
+        CloseHandle(threads[i]);
+        if (workers[i].errors != 0) {
+            fail_msg("%s; %u errors", workers[i].message, workers[i].errors);
+        }
+        assert_int_equal(workers[i].completed, PER_THREAD);
+        for (j = 0; j < PER_THREAD; j++) {
+            assert_int_equal(workers[i].seen[j], 1);
+        }
+    }
+    h = open_rw(1);
+    stats = get_stats(h);
+    assert_int_equal(stats.Requests, THREADS * PER_THREAD);
+    CloseHandle(h);
+    free(workers);
+}
+
+/* ------------------------------------------------------------- cancel */
+
+#define QUEUED 16
+
+/* Queue a slow WRITE (16 pages: 80 ms of key time) and QUEUED ECHOs behind it. */
+static void queue_behind_slow_write(HANDLE h, DONG_TRANSACT_REQUEST *req, DONG_TRANSACT_RESPONSE *resp,
+                                    OVERLAPPED *ov)
+{
+    UCHAR write[2 + 256];
+    unsigned i;
+
+    put_u16(write, 0x400);
+    memset(write + 2, 0x5A, 256);
+    for (i = 0; i <= QUEUED; i++) {
+        memset(&ov[i], 0, sizeof(ov[i]));
+        ov[i].hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
+        if (i == 0) {
+            request(&req[i], DL1_CMD_WRITE, write, sizeof(write));
+        } else {
+            UCHAR echo[4];
+            put_u32(echo, i);
+            request(&req[i], DL1_CMD_ECHO, echo, 4);
+        }
+        if (!DeviceIoControl(h, IOCTL_DONG_TRANSACT_WRITE, &req[i], DONG_TRANSACT_REQUEST_HEADER + req[i].Length,
+                             &resp[i], sizeof(resp[i]), NULL, &ov[i])) {
+            assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+        }
+    }
+}
+
+static void test_cancelio(void **state)
+{
+    HANDLE h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    DONG_TRANSACT_REQUEST req[QUEUED + 1];
+    DONG_TRANSACT_RESPONSE resp[QUEUED + 1];
+    OVERLAPPED ov[QUEUED + 1];
+    unsigned i, aborted = 0;
+    DWORD bytes;
+
+    (void)state;
+    assert_true(h != INVALID_HANDLE_VALUE);
+    queue_behind_slow_write(h, req, resp, ov);
+    assert_true(CancelIo(h));
+    for (i = 0; i <= QUEUED; i++) {
+        if (GetOverlappedResult(h, &ov[i], &bytes, TRUE)) {
+            assert_int_equal(resp[i].KeyStatus, DL1_STATUS_OK);
+            if (i != 0) {
+                assert_memory_equal(resp[i].Payload, req[i].Payload, 4);
+            }
+        } else {
+            assert_int_equal(GetLastError(), ERROR_OPERATION_ABORTED);
+            assert_int_equal(bytes, 0);
+            aborted++;
+        }
+        CloseHandle(ov[i].hEvent);
+    }
+    /* The WRITE was being served; the ECHOs behind it were still queued. */
+    assert_true(aborted >= QUEUED / 2);
+    /* The handle still works. */
+    {
+        DONG_TRANSACT_RESPONSE r;
+        HANDLE h2 = open_rw(1);
+        assert_int_equal(transact(h2, DL1_CMD_ECHO, "ok", 2, &r), DL1_STATUS_OK);
+        CloseHandle(h2);
+    }
+    CloseHandle(h);
+}
+
+static void test_closehandle_cancels(void **state)
+{
+    HANDLE h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    DONG_TRANSACT_REQUEST req[QUEUED + 1];
+    DONG_TRANSACT_RESPONSE resp[QUEUED + 1];
+    OVERLAPPED ov[QUEUED + 1];
+    unsigned i, aborted = 0;
+
+    (void)state;
+    assert_true(h != INVALID_HANDLE_VALUE);
+    queue_behind_slow_write(h, req, resp, ov);
+    assert_true(CloseHandle(h));
+    for (i = 0; i <= QUEUED; i++) {
+        assert_int_equal(WaitForSingleObject(ov[i].hEvent, INFINITE), WAIT_OBJECT_0);
+        if ((ULONG)ov[i].Internal == 0xC0000120u) {     /* STATUS_CANCELLED */
+            aborted++;
+        } else {
+            assert_int_equal((ULONG)ov[i].Internal, 0);
+        }
+        CloseHandle(ov[i].hEvent);
+    }
+    assert_true(aborted >= QUEUED / 2);
+}
+
+/* ------------------------------------------------- allocation policies */
+
+/* Per request (default): the port is given back after each request, so each one
+ * opens a new key session. */
+static void test_allocate_per_request(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_RESPONSE resp;
+    DONG_STATISTICS before, after;
+    int i;
+
+    (void)state;
+    before = get_stats(h);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(transact(h, DL1_CMD_ECHO, "pr", 2, &resp), DL1_STATUS_OK);
+    }
+    after = get_stats(h);
+    assert_int_equal(after.SessionsOpened - before.SessionsOpened, 4);
+    CloseHandle(h);
+}
+
+/* Per open handle: the port and the session stay while a handle is open. */
+static void test_allocate_per_open(void **state)
+{
+    HANDLE h = open_rw(1);
+    HANDLE h2;
+    DONG_TRANSACT_RESPONSE resp;
+    DONG_STATISTICS before, after;
+    int i;
+
+    (void)state;
+    before = get_stats(h);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(transact(h, DL1_CMD_ECHO, "po", 2, &resp), DL1_STATUS_OK);
+    }
+    h2 = open_rw(1);
+    assert_int_equal(transact(h2, DL1_CMD_ECHO, "po", 2, &resp), DL1_STATUS_OK);
+    after = get_stats(h);
+    assert_int_equal(after.SessionsOpened - before.SessionsOpened, 1);
+    CloseHandle(h2);
+    CloseHandle(h);
+    /* Every handle closed: the port went back; a new open starts a new session. */
+    h = open_rw(1);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "po", 2, &resp), DL1_STATUS_OK);
+    after = get_stats(h);
+    assert_int_equal(after.SessionsOpened - before.SessionsOpened, 2);
+    CloseHandle(h);
+}
+
+/* ------------------------------------------------------- event log */
+
+static void test_event_log(void **state)
+{
+    size_t i, n = nthost_errlog_count();
+    unsigned started = 0;
+
+    (void)state;
+    for (i = 0; i < n; i++) {
+        nthost_errlog_entry e;
+        assert_true(nthost_errlog_get(i, &e));
+        if (strcmp(e.source, "DongLpt") == 0 && e.error_code == 0x41070001u) {
+            char *text = nthost_errlog_format(i);
+            assert_non_null(text);
+            assert_non_null(strstr(text, "is ready on parallel port"));
+            free(text);
+            started++;
+        }
+    }
+    assert_int_equal(started, PORTS);
+}
+
+/* ------------------------------------------------ parport from user mode */
+
+/* parport has no public controls: internal codes sent through DeviceIoControl do
+ * not allocate the port. */
+static void test_parport_user_ioctl(void **state)
+{
+    HANDLE lpt = CreateFileA("\\\\.\\LPT3", GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    HANDLE h;
+    UCHAR out[64];
+    DWORD bytes;
+    DONG_TRANSACT_RESPONSE resp;
+
+    (void)state;
+    assert_true(lpt != INVALID_HANDLE_VALUE);
+    assert_false(DeviceIoControl(lpt, 0x16002C, NULL, 0, NULL, 0, &bytes, NULL));  /* ALLOCATE */
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    assert_false(DeviceIoControl(lpt, 0x160030, NULL, 0, out, sizeof(out), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
+    CloseHandle(lpt);
+    /* And the port is still free for DongLpt. */
+    h = open_rw(1);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "f", 1, &resp), DL1_STATUS_OK);
+    CloseHandle(h);
+}
+
+/* ------------------------------------------------------ stop and unload */
+
+static void test_stop_with_handles_open(void **state)
+{
+    char *before;
+    char *after;
+    size_t pool_before;
+    HANDLE h;
+    DONG_TRANSACT_REQUEST req[QUEUED + 1];
+    DONG_TRANSACT_RESPONSE resp[QUEUED + 1];
+    OVERLAPPED ov[QUEUED + 1];
+    DONG_INFO info;
+    DWORD bytes;
+    unsigned i;
+
+    (void)state;
+    before = nthost_namespace_snapshot();
+    pool_before = nthost_pool_outstanding();
+    assert_int_equal(nthost_service_start("Parport"), 0);
+    assert_int_equal(nthost_service_start("DongLpt"), 0);
+
+    h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    queue_behind_slow_write(h, req, resp, ov);
+    assert_int_equal(nthost_service_stop("DongLpt"), 0);
+
+    /* Every request came back: served, or cancelled by the stop. */
+    for (i = 0; i <= QUEUED; i++) {
+        assert_int_equal(WaitForSingleObject(ov[i].hEvent, INFINITE), WAIT_OBJECT_0);
+        assert_true((ULONG)ov[i].Internal == 0 || (ULONG)ov[i].Internal == 0xC0000120u);
+        CloseHandle(ov[i].hEvent);
+    }
+    /* The name is gone; the open handle fails. */
+    assert_true(open_dong(1, GENERIC_READ, 0) == INVALID_HANDLE_VALUE);
+    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
+    memset(&ov[0], 0, sizeof(ov[0]));
+    ov[0].hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
+    if (!DeviceIoControl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes, &ov[0])) {
+        if (GetLastError() == ERROR_IO_PENDING) {
+            assert_false(GetOverlappedResult(h, &ov[0], &bytes, TRUE));
+        }
+    } else {
+        fail_msg("a request on a stopped device succeeded");
+    }
+    CloseHandle(ov[0].hEvent);
+    CloseHandle(h);
+
+    assert_int_equal(nthost_service_stop("Parport"), 0);
+    after = nthost_namespace_snapshot();
+    assert_string_equal(before, after);
+    assert_int_equal(nthost_pool_outstanding(), pool_before);
+    assert_int_equal(nthost_irps_outstanding(), 0);
+    free(before);
+    free(after);
+}
+
+/* ----------------------------------------------------- a new process */
+
+/* Child: boot, do one thing, shut down; exit status 0 when it worked. */
+static int child_write_or_check(const char *machine, const UCHAR *data, int write)
+{
+    const char *regs[3] = { PARPORT_REG, DONGLPT_REG, NULL };
+    nthost_config cfg;
+    HANDLE h;
+    DONG_TRANSACT_RESPONSE resp;
+    UCHAR payload[2 + 32];
+    int ok;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.machine = machine;
+    cfg.reg_files = regs;
+    cfg.driver_dir = DRIVER_DIR;
+    if (nthost_boot(&cfg) != NULL) {
+        return 2;
+    }
+    h = open_dong(2, GENERIC_READ | GENERIC_WRITE, 0);
+    if (h == INVALID_HANDLE_VALUE) {
+        nthost_shutdown();
+        return 3;
+    }
+    {
+        DONG_TRANSACT_REQUEST req;
+        DWORD bytes;
+        if (write) {
+            put_u16(payload, 0x600);
+            memcpy(payload + 2, data, 32);
+            request(&req, DL1_CMD_WRITE, payload, sizeof(payload));
+            ok = DeviceIoControl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes, NULL) &&
+                 resp.KeyStatus == DL1_STATUS_OK;
+        } else {
+            put_u16(payload, 0x600);
+            put_u16(payload + 2, 32);
+            request(&req, DL1_CMD_READ, payload, 4);
+            ok = DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes, NULL) &&
+                 resp.KeyStatus == DL1_STATUS_OK && resp.Length == 32 && memcmp(resp.Payload, data, 32) == 0;
+        }
+    }
+    CloseHandle(h);
+    nthost_shutdown();
+    return ok ? 0 : 1;
+}
+
+static int run_child(const char *machine, const UCHAR *data, int write)
+{
+    int status;
+    pid_t pid = fork();
+    if (pid == 0) {
+        _exit(child_write_or_check(machine, data, write));
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+static void test_new_process_sees_write(void **state)
+{
+    fixture *fx = *state;
+    UCHAR data[32];
+    unsigned i;
+
+    srand((unsigned)getpid());
+    for (i = 0; i < sizeof(data); i++) {
+        data[i] = (UCHAR)rand();
+    }
+    assert_int_equal(run_child(fx->machine, data, 1), 0);
+    assert_int_equal(run_child(fx->machine, data, 0), 0);
+    data[0] ^= 0xFF;        /* the check really compares */
+    assert_int_equal(run_child(fx->machine, data, 0), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_info_each_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ioctl_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transact_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caller_txid_resend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readfile_writefile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_printer_and_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelio, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_closehandle_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocate_per_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocate_per_open, setup_per_open, teardown),
+        cmocka_unit_test_setup_teardown(test_event_log, setup_log_all, teardown),
+        cmocka_unit_test_setup_teardown(test_parport_user_ioctl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_with_handles_open, setup_no_autostart, teardown),
+        cmocka_unit_test_setup_teardown(test_new_process_sees_write, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_overlapped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,270 @@
+/*
+ * tools/device.c — dongctl's view of the DongLpt driver: opening \\.\DongLptN,
+ * the IOCTL wrappers, and turning what the driver says (Win32 errors, key status
+ * codes, probe results) into words a user understands.
+ */
+#include <string.h>
+
+#include "dongctl.h"
+
+/* NTSTATUS values the driver reports in DONG_INFO.ProbeStatus (documented NT codes;
+   the Win32 headers do not carry them). */
+#define NT_STATUS_SUCCESS               0x00000000L
+#define NT_STATUS_DEVICE_PAPER_EMPTY    ((LONG)0x8000000EL)
+#define NT_STATUS_DEVICE_POWERED_OFF    ((LONG)0x8000000FL)
+#define NT_STATUS_DEVICE_OFF_LINE       ((LONG)0x80000010L)
+#define NT_STATUS_DEVICE_BUSY           ((LONG)0x80000011L)
+#define NT_STATUS_DEVICE_NOT_CONNECTED  ((LONG)0xC000009DL)
+#define NT_STATUS_IO_TIMEOUT            ((LONG)0xC00000B5L)
+#define NT_STATUS_DEVICE_PROTOCOL_ERROR ((LONG)0xC0000186L)
+
+/* STATUS register bits (DL1.md section 11): bit 7 reads the inverse of the Busy line. */
+#define SR_NOT_BUSY 0x80
+#define SR_NACK     0x40
+#define SR_PERROR   0x20
+#define SR_SELECT   0x10
+#define SR_NFAULT   0x08
+#define SR_LINES    (SR_NOT_BUSY | SR_NACK | SR_PERROR | SR_SELECT | SR_NFAULT)
+/* Every status line high (pull-ups): Busy high reads 0 in bit 7. */
+#define SR_PULLED_UP (SR_NACK | SR_PERROR | SR_SELECT | SR_NFAULT)
+
+BOOL port_open(unsigned number, bool writable, dong_port *p)
+{
+    char name[32];
+
+    snprintf(name, sizeof name, DONG_WIN32_NAME_FORMAT_A, number);
+    p->number = number;
+    p->writable = writable;
+    p->handle = CreateFileA(name, GENERIC_READ | (writable ? GENERIC_WRITE : 0),
+                            FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+    return p->handle != INVALID_HANDLE_VALUE;
+}
+
+void port_close(dong_port *p)
+{
+    if (p->handle != INVALID_HANDLE_VALUE && p->handle != NULL)
+        CloseHandle(p->handle);
+    p->handle = INVALID_HANDLE_VALUE;
+}
+
+BOOL port_info(dong_port *p, DONG_INFO *info)
+{
+    DWORD got = 0;
+
+    memset(info, 0, sizeof *info);
+    if (!DeviceIoControl(p->handle, IOCTL_DONG_GET_INFO, NULL, 0, info, sizeof *info, &got, NULL))
+        return FALSE;
+    if (got != sizeof *info) {
+        SetLastError(ERROR_INVALID_DATA);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * port_transact — one DL-1 request through TRANSACT_READ when the command leaves the
+ * key unchanged (a read-only handle suffices), TRANSACT_WRITE otherwise. The answer
+ * is checked for consistency so that callers can trust rsp->Length.
+ */
+BOOL port_transact(dong_port *p, UCHAR command, const void *payload, USHORT length,
+                   DONG_TRANSACT_RESPONSE *rsp)
+{
+    DONG_TRANSACT_REQUEST req;
+    DWORD got = 0;
+    DWORD code = DL1_CMD_IS_READ_ONLY(command) ? IOCTL_DONG_TRANSACT_READ
+                                               : IOCTL_DONG_TRANSACT_WRITE;
+
+    if (length > DL1_MAX_PAYLOAD) {
+        SetLastError(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    memset(&req, 0, DONG_TRANSACT_REQUEST_HEADER);
+    req.Command = command;
+    req.Length = length;
+    if (length)
+        memcpy(req.Payload, payload, length);
+    memset(rsp, 0, DONG_TRANSACT_RESPONSE_HEADER);
+    if (!DeviceIoControl(p->handle, code, &req, DONG_TRANSACT_REQUEST_HEADER + length, rsp,
+                         sizeof *rsp, &got, NULL))
+        return FALSE;
+    if (got < DONG_TRANSACT_RESPONSE_HEADER || rsp->Length > DL1_MAX_PAYLOAD ||
+        got != (DWORD)DONG_TRANSACT_RESPONSE_HEADER + rsp->Length) {
+        SetLastError(ERROR_INVALID_DATA);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * win32_error_text — the driver's conditions as Win32 reports them (NTSTATUS mapped
+ * by the I/O manager), in the user's terms rather than the API's.
+ */
+const char *win32_error_text(DWORD error)
+{
+    switch (error) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:       return "no such port (is the DongLpt driver running?)";
+    case ERROR_DEVICE_NOT_CONNECTED: return "no key — nothing answers on the port";
+    case ERROR_OUT_OF_PAPER:         return "no key — a printer is attached (out of paper)";
+    case ERROR_NOT_READY:            return "no key — the device on the port is off line or powered off";
+    case ERROR_BUSY:                 return "the port or the device on it is busy";
+    case ERROR_SEM_TIMEOUT:
+    case ERROR_TIMEOUT:              return "the key stopped answering (timeout)";
+    case ERROR_CRC:                  return "the link kept failing its CRC check";
+    case ERROR_IO_DEVICE:            return "the key broke the link protocol (framing error or overrun)";
+    case ERROR_ACCESS_DENIED:        return "access denied (the handle or account may not do that)";
+    case ERROR_OPERATION_ABORTED:    return "the request was cancelled";
+    case ERROR_INVALID_PARAMETER:    return "the driver rejected the request's parameters";
+    case ERROR_INSUFFICIENT_BUFFER:  return "the reply did not fit the buffer";
+    case ERROR_INVALID_FUNCTION:     return "the driver does not support that request";
+    case ERROR_INVALID_DATA:         return "the driver's reply was malformed";
+    case ERROR_WRITE_PROTECT:        return "the key refused: that memory is locked";
+    case ERROR_HANDLE_DISK_FULL:
+    case ERROR_DISK_FULL:            return "the key refused: the counter is exhausted";
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_NO_SYSTEM_RESOURCES:  return "the driver ran out of memory";
+    case ERROR_GEN_FAILURE:          return "the device failed the request";
+    default:                         return NULL;
+    }
+}
+
+/* win32_error_exit — which of the documented exit codes a Win32 error belongs to. */
+int win32_error_exit(DWORD error)
+{
+    switch (error) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_DEVICE_NOT_CONNECTED:
+    case ERROR_OUT_OF_PAPER:
+    case ERROR_NOT_READY:
+        return DONG_EXIT_NO_KEY;
+    case ERROR_WRITE_PROTECT:
+    case ERROR_HANDLE_DISK_FULL:
+    case ERROR_DISK_FULL:
+        return DONG_EXIT_REFUSED;
+    case ERROR_BUSY:
+    case ERROR_SEM_TIMEOUT:
+    case ERROR_TIMEOUT:
+    case ERROR_CRC:
+    case ERROR_IO_DEVICE:
+    case ERROR_OPERATION_ABORTED:
+    case ERROR_GEN_FAILURE:
+    case ERROR_INVALID_DATA:
+        return DONG_EXIT_IO;
+    default:
+        return DONG_EXIT_SYSTEM;
+    }
+}
+
+int port_fail(unsigned number, const char *doing, DWORD error)
+{
+    const char *words = win32_error_text(error);
+
+    if (words)
+        return fail(win32_error_exit(error), "LPT%u: %s: %s", number, doing, words);
+    return fail(win32_error_exit(error), "LPT%u: %s: Windows error %lu", number, doing,
+                (unsigned long)error);
+}
+
+const char *key_status_text(UCHAR status)
+{
+    switch (status) {
+    case DL1_STATUS_OK:           return "ok";
+    case DL1_STATUS_BAD_CRC:      return "the request arrived corrupted (bad CRC)";
+    case DL1_STATUS_BAD_FRAME:    return "the request frame was malformed or too slow";
+    case DL1_STATUS_UNKNOWN_CMD:  return "the key does not know that command";
+    case DL1_STATUS_BAD_LENGTH:   return "wrong payload length for the command";
+    case DL1_STATUS_BAD_ADDRESS:  return "address or counter index out of range";
+    case DL1_STATUS_PROTECTED:    return "the key is locked: that area or command is protected";
+    case DL1_STATUS_EXHAUSTED:    return "the counter is exhausted (it would go below zero)";
+    case DL1_STATUS_EEPROM_FAULT: return "an EEPROM page failed to write (worn memory)";
+    default:                      return "unknown status";
+    }
+}
+
+const char *chip_name(ULONG chip)
+{
+    switch (chip) {
+    case DONG_CHIP_SPP: return "SPP";
+    case DONG_CHIP_PS2: return "PS/2";
+    case DONG_CHIP_ECP: return "ECP";
+    default:            return "unknown";
+    }
+}
+
+const char *mode_name(ULONG mode)
+{
+    switch (mode) {
+    case DONG_MODE_NIBBLE: return "nibble";
+    case DONG_MODE_BYTE:   return "byte";
+    default:               return "none";
+    }
+}
+
+const char *attached_name(ULONG attached)
+{
+    switch (attached) {
+    case DONG_PERIPHERAL_KEY:     return "key";
+    case DONG_PERIPHERAL_PRINTER: return "printer";
+    default:                      return "nothing";
+    }
+}
+
+/* printer_state — the printer condition the idle status lines show (DL1.md 10). */
+static const char *printer_state(UCHAR sr)
+{
+    if ((sr & SR_LINES) == SR_NOT_BUSY)
+        return "powered off";
+    if (!(sr & SR_SELECT) && (sr & SR_PERROR))
+        return "out of paper";
+    if (!(sr & SR_SELECT))
+        return "off line";
+    if (!(sr & SR_NOT_BUSY))
+        return "busy";
+    return "on line";
+}
+
+/*
+ * attached_reason — the "why" of a probe: the driver's verdict (ProbeStatus) first,
+ * then what the idle status lines showed, so a user can tell an unplugged cable from
+ * a printer that is switched off.
+ */
+void attached_reason(const DONG_INFO *info, char *buf, size_t buflen)
+{
+    UCHAR sr = info->StatusRegister;
+
+    switch (info->Attached) {
+    case DONG_PERIPHERAL_KEY:
+        snprintf(buf, buflen, "a DL-1 key answered the %s-mode session request",
+                 mode_name(info->Mode));
+        return;
+    case DONG_PERIPHERAL_PRINTER:
+        switch (info->ProbeStatus) {
+        case NT_STATUS_DEVICE_PAPER_EMPTY:
+            snprintf(buf, buflen, "no key — a printer is attached (out of paper)");
+            return;
+        case NT_STATUS_DEVICE_OFF_LINE:
+            snprintf(buf, buflen, "no key — a printer is attached (off line)");
+            return;
+        case NT_STATUS_DEVICE_POWERED_OFF:
+            snprintf(buf, buflen, "no key — a printer is attached (powered off)");
+            return;
+        case NT_STATUS_DEVICE_BUSY:
+            snprintf(buf, buflen, "no key — a printer is attached (busy)");
+            return;
+        default:
+            snprintf(buf, buflen, "no key — a printer is attached (%s, status 0x%02X)",
+                     printer_state(sr), sr);
+            return;
+        }
+    default:
+        if ((sr & SR_LINES) == SR_PULLED_UP)
+            snprintf(buf, buflen, "no key — nothing is attached (status lines pulled high)");
+        else if (info->ProbeStatus == NT_STATUS_IO_TIMEOUT ||
+                 info->ProbeStatus == NT_STATUS_DEVICE_PROTOCOL_ERROR)
+            snprintf(buf, buflen, "no key — a device answered but not as a DL-1 key (status 0x%02X)", sr);
+        else
+            snprintf(buf, buflen, "no key — nothing answers (status 0x%02X)", sr);
+        return;
+    }
+}
