@@ -10,6 +10,7 @@
  * driver compare with these figures. Machine time is virtual, so the numbers are exact
  * and repeatable.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,8 @@ int main(void)
     static const struct { const char *name; sim_time_t tio; } ports[] = {
         { "ISA 1 us", SIM_US(1) }, { "PCIe 0.25 us", SIM_NS(250) },
     };
+    run results[2][2];
+    bool ok[2][2] = { { false, false }, { false, false } };
     int status = 0;
 
     printf("DL-1 protocol floor: ECHO of %u bytes through the reference host (PS/2 port)\n",
@@ -137,6 +140,8 @@ int main(void)
                 status = 1;
                 continue;
             }
+            results[m][p] = r;
+            ok[m][p] = true;
             uint64_t acc = r.fwd.accesses + r.wait.accesses + r.rev.accesses;
             sim_time_t ns = r.fwd.ns + r.wait.ns + r.rev.ns;
             printf("%s mode, %s port\n", modes[m].name, ports[p].name);
@@ -146,6 +151,22 @@ int main(void)
             printf("    total    %8llu accesses %7.2f/payload byte  %10.3f us %7.3f us/payload byte\n\n",
                    (unsigned long long)acc, (double)acc / PAYLOAD, (double)ns / 1000.0,
                    (double)ns / 1000.0 / PAYLOAD);
+        }
+    }
+    /* The same figures, one line per configuration, for scripts that compare. */
+    printf("csv: mode,tio_ns,fwd_accesses_per_byte,fwd_ns_per_byte,rev_accesses_per_byte,"
+           "rev_ns_per_byte,total_accesses_per_payload_byte,total_ns_per_payload_byte\n");
+    for (size_t m = 0; m < 2; m++) {
+        for (size_t p = 0; p < 2; p++) {
+            const run *r = &results[m][p];
+            if (!ok[m][p])
+                continue;
+            printf("csv: %s,%llu,%.3f,%.1f,%.3f,%.1f,%.3f,%.1f\n", modes[m].name,
+                   (unsigned long long)ports[p].tio,
+                   (double)r->fwd.accesses / (PAYLOAD + 7), (double)r->fwd.ns / (PAYLOAD + 7),
+                   (double)r->rev.accesses / (PAYLOAD + 7), (double)r->rev.ns / (PAYLOAD + 7),
+                   (double)(r->fwd.accesses + r->wait.accesses + r->rev.accesses) / PAYLOAD,
+                   (double)(r->fwd.ns + r->wait.ns + r->rev.ns) / PAYLOAD);
         }
     }
     return status;

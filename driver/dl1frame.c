@@ -41,17 +41,22 @@ USHORT DongLinkCrc16(USHORT Crc, const UCHAR *Bytes, ULONG Length)
     return Crc;
 }
 
+/* DongLinkGet16 - little-endian u16 at p. IRQL: any. Returns the value. */
 static USHORT DongLinkGet16(const UCHAR *p)
 {
     return (USHORT)(p[0] | (p[1] << 8));
 }
 
+/* DongLinkGet32 - little-endian u32 at p. IRQL: any. Returns the value. */
 static ULONG DongLinkGet32(const UCHAR *p)
 {
     return (ULONG)p[0] | ((ULONG)p[1] << 8) | ((ULONG)p[2] << 16) | ((ULONG)p[3] << 24);
 }
 
-/* The key time DL1.md section 7 gives for the wire payload (txid included). */
+/*
+ * DongLinkKeyTimeUs - the key time DL1.md section 7 gives for a request, from its
+ * wire payload (txid included). IRQL: any. Returns microseconds.
+ */
 static ULONG DongLinkKeyTimeUs(UCHAR Command, const UCHAR *Payload, ULONG Length)
 {
     ULONG addr, count;
@@ -86,7 +91,10 @@ static ULONG DongLinkKeyTimeUs(UCHAR Command, const UCHAR *Payload, ULONG Length
     return DONG_KEY_US_DEFAULT;
 }
 
-/* A session failed under us: count it, put the lines back, say why. */
+/*
+ * DongLinkSessionFailed - a session failed under us: count it, put the lines back.
+ * IRQL: PASSIVE_LEVEL, port owned. Returns the NTSTATUS that says why.
+ */
 static NTSTATUS DongLinkSessionFailed(PDONG_LINK Link, DONG_WAIT Wait, UCHAR Status)
 {
     ULONG attached;
@@ -106,9 +114,11 @@ static NTSTATUS DongLinkSessionFailed(PDONG_LINK Link, DONG_WAIT Wait, UCHAR Sta
 }
 
 /*
- * One try: session, frame, response. Returns STATUS_SUCCESS with the response in
- * Link->Rx, or the failure. *Retry: another try can help. *Sent: the whole frame
- * was strobed. *Rejected: the key answered that it did not take the frame.
+ * DongLinkAttempt - one try: session, frame, response. *Retry: another try can
+ * help. *Sent: the whole frame was strobed. *Rejected: the key answered that it did
+ * not take the frame.
+ * IRQL: PASSIVE_LEVEL, port owned.
+ * Returns STATUS_SUCCESS with the response in Link->Rx, or the failure.
  */
 static NTSTATUS DongLinkAttempt(PDONG_LINK Link, ULONG KeyUs, PBOOLEAN Retry,
                                 PBOOLEAN Sent, PBOOLEAN Rejected)
@@ -227,12 +237,13 @@ NTSTATUS DongLinkExchange(PDONG_LINK Link, UCHAR Command, UCHAR Flags,
         wire[1] = (UCHAR)(*Txid >> 8);
         wire[2] = (UCHAR)(*Txid >> 16);
         wire[3] = (UCHAR)(*Txid >> 24);
-        RtlCopyMemory(wire + DL1_TXID_SIZE, Payload, Length);
-    } else {
-        RtlCopyMemory(wire, Payload, Length);
-        if (changing)
-            *Txid = DongLinkGet32(wire);
+        wire += DL1_TXID_SIZE;
     }
+    if (Length != 0)
+        RtlCopyMemory(wire, Payload, Length);
+    wire = Link->Tx + DONG_FRAME_HEADER;
+    if (changing && callerTxid)
+        *Txid = DongLinkGet32(wire);
     Link->Tx[0] = DONG_FRAME_REQUEST;
     Link->Tx[1] = ++Link->Seq;
     Link->Tx[2] = Command;

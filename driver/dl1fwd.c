@@ -16,7 +16,8 @@
 #include "dl1link.h"
 #include "dl1priv.h"
 
-/* Reads still needed after Done reads already separate two writes. */
+/* DongLinkPadLeft - pad reads still needed when Done reads already separate two
+   writes. IRQL: any. Returns the count. */
 static ULONG DongLinkPadLeft(UCHAR Needed, ULONG Done)
 {
     return Needed > Done ? Needed - Done : 0;
@@ -28,7 +29,7 @@ static ULONG DongLinkPadLeft(UCHAR Needed, ULONG Done)
  * IRQL: PASSIVE_LEVEL, port owned, session open.
  * Returns DongWaitMet when every byte was strobed; DongWaitExec or DongWaitResponse
  * when the key stopped the frame early (it answers it: read the response);
- * DongWaitLost or DongWaitTimeout when the session failed before a strobe.
+ * DongWaitLost or DongWaitTimeout when the session failed before the last strobe.
  * *Status is the last status read.
  */
 DONG_WAIT DongLinkSendFrame(PDONG_LINK Link, const UCHAR *Bytes, ULONG Length,
@@ -37,27 +38,41 @@ DONG_WAIT DongLinkSendFrame(PDONG_LINK Link, const UCHAR *Bytes, ULONG Length,
     const DONG_LINK_TIMING *t = &Link->Timing;
     ULONG timeoutUs = Link->Timeouts.HandshakeMs * 1000;
     ULONG sent = 0;
-    DONG_WAIT result;
+    DONG_WAIT result, pad;
 
     /* The first byte goes out like every other: on DATA, then a status read that
        proves the session is still there (idle timeout, reset) and Busy is low. */
     DongLinkWriteData(Link, Bytes[0]);
     result = DongLinkPoll(Link, DongPollBusyLow, timeoutUs, Status);
     while (result == DongWaitMet) {
-        DongLinkPadReads(Link, DongLinkPadLeft(t->SetupReads, 1));
+        if (DongLinkPadReadsChecked(Link, DongLinkPadLeft(t->SetupReads, 1), Status) ==
+            DongWaitLost) {
+            result = DongWaitLost;
+            break;
+        }
         DongLinkWriteControl(Link, DONG_CTL_SESSION | DONG_CTL_STROBE);
-        DongLinkPadReads(Link, t->StrobeReads);
+        /* A strobe once started is finished, whatever the pad reads show. */
+        pad = DongLinkPadReadsChecked(Link, t->StrobeReads, Status);
         DongLinkWriteControl(Link, DONG_CTL_SESSION);
-        DongLinkPadReads(Link, t->HoldReads);
+        if (DongLinkPadReadsChecked(Link, t->HoldReads, Status) == DongWaitLost)
+            pad = DongWaitLost;
         sent++;
         /* The next byte may go on the lines while Busy is still high. */
         DongLinkWriteData(Link, sent < Length ? Bytes[sent] : 0xFF);
+        /* After the last byte the response wait checks the session. */
         if (sent == Length)
             break;
+        if (pad == DongWaitLost) {
+            result = DongWaitLost;
+            break;
+        }
         if (t->BusyStallUs != 0)
             KeStallExecutionProcessor(t->BusyStallUs);
         result = DongLinkPoll(Link, DongPollBusyLow, timeoutUs, Status);
     }
+    /* Whatever stopped the frame, D0-D7 must not stay all low (DL1.md section 8);
+       after a whole frame they are parked already and the shadow skips this. */
+    DongLinkWriteData(Link, 0xFF);
     Link->Stats.BytesSent += sent;
     if (result == DongWaitMet)
         Link->Stats.FramesSent++;

@@ -69,6 +69,37 @@ VOID DongLinkPadReads(PDONG_LINK Link, ULONG Reads)
         (VOID)READ_PORT_UCHAR(Link->Controller + DONG_REG_STATUS);
 }
 
+/* DongLinkSessionCheck - DL1.md section 2 for a read while sending or waiting.
+   IRQL: any. Returns Lost, Exec, Response, or Pending when all is well. */
+static DONG_WAIT DongLinkSessionCheck(UCHAR Status)
+{
+    if (!(Status & DONG_STS_PERROR) || !(Status & (DONG_STS_SELECT | DONG_STS_NFAULT)))
+        return DongWaitLost;
+    if (!(Status & DONG_STS_SELECT))
+        return DongWaitExec;
+    if (!(Status & DONG_STS_NFAULT))
+        return DongWaitResponse;
+    return DongWaitPending;
+}
+
+/*
+ * DongLinkPadReadsChecked - DongLinkPadReads while sending: each read also gets
+ * the session check, so a key that vanished inside a strobe is noticed there.
+ * IRQL: any (the caller owns the port).
+ * Returns DongWaitLost when a read showed the session gone, else DongWaitPending.
+ */
+DONG_WAIT DongLinkPadReadsChecked(PDONG_LINK Link, ULONG Reads, PUCHAR Status)
+{
+    DONG_WAIT result = DongWaitPending;
+
+    while (Reads-- != 0) {
+        *Status = DongLinkReadStatusRegister(Link);
+        if (DongLinkSessionCheck(*Status) == DongWaitLost)
+            result = DongWaitLost;
+    }
+    return result;
+}
+
 /*
  * DongLinkNow - the performance counter.
  * IRQL: any. Returns the counter value in ticks.
@@ -107,18 +138,6 @@ VOID DongLinkWait(PDONG_LINK Link, ULONG Us)
     KeDelayExecutionThread(KernelMode, FALSE, &interval);
 }
 
-/* Session check of DL1.md section 2 for a read while sending or waiting. */
-static DONG_WAIT DongLinkSessionCheck(UCHAR Status)
-{
-    if (!(Status & DONG_STS_PERROR) || !(Status & (DONG_STS_SELECT | DONG_STS_NFAULT)))
-        return DongWaitLost;
-    if (!(Status & DONG_STS_SELECT))
-        return DongWaitExec;
-    if (!(Status & DONG_STS_NFAULT))
-        return DongWaitResponse;
-    return DongWaitPending;
-}
-
 /*
  * DongLinkClassify - what one STATUS value means for the wait Kind.
  * IRQL: any. Returns DongWaitPending when the poll must go on.
@@ -141,7 +160,8 @@ DONG_WAIT DongLinkClassify(DONG_POLL Kind, UCHAR Status)
            bytes of a frame it got short and will answer BAD_FRAME at its gap timer. */
         return check == DongWaitLost ? DongWaitLost : DongWaitPending;
     case DongPollEvent2:
-        return lines == DONG_PAT_EVENT2 ? DongWaitMet : DongWaitPending;
+        /* Busy is not part of Event 2: a stuck Busy line must not pass for "no key". */
+        return (Status & DONG_STS_EVENT2) == DONG_PAT_EVENT2 ? DongWaitMet : DongWaitPending;
     case DongPollAckLow:
         return (Status & DONG_STS_NACK) ? DongWaitPending : DongWaitMet;
     case DongPollAckHigh:
@@ -211,9 +231,10 @@ DONG_WAIT DongLinkPollSlow(PDONG_LINK Link, DONG_POLL Kind, ULONG TimeoutUs, PUC
     return result;
 }
 
-/* Status reads needed after a write so that NeedNs have passed when the next write
-   lands, HaveNs already being guaranteed: reads always beat a 1 us stall here, since
-   every DL1.md minimum they cover is at most tRSP past one access. */
+/* DongLinkReadsFor - status reads needed after a write so that NeedNs have passed
+   when the next write lands, HaveNs being guaranteed already. Reads always beat a
+   1 us stall here: every minimum they cover is at most tRSP past one access.
+   IRQL: any. Returns the count. */
 static UCHAR DongLinkReadsFor(ULONG NeedNs, ULONG HaveNs, ULONG AccessNs)
 {
     if (HaveNs >= NeedNs)
@@ -251,24 +272,30 @@ VOID DongLinkComputeTiming(PDONG_LINK Link, ULONG AccessNs)
 }
 
 /*
- * DongLinkMeasureAccess - time status reads with the performance counter until
- * enough ticks have passed to trust the figure. Rounds down: a shorter tIO only
- * adds pad reads, never breaks a minimum.
+ * DongLinkMeasureAccess - time status reads with the performance counter, in a few
+ * rounds each long enough for the counter's resolution, and keep the fastest round:
+ * being preempted inside a round only makes it slower, and an access time taken too
+ * long would drop pad reads a fast port needs. Rounds down for the same reason.
  * IRQL: PASSIVE_LEVEL. Returns the access time in ns (at least 1).
  */
 ULONG DongLinkMeasureAccess(PDONG_LINK Link)
 {
-    LONGLONG start = DongLinkNow();
     LONGLONG enough = DongLinkTicksFromUs(Link, 20);
-    LONGLONG elapsed;
-    ULONG reads = 0;
-    ULONGLONG ns;
+    ULONGLONG best = ~0ULL, ns;
+    LONGLONG start, elapsed;
+    ULONG reads, round;
 
-    do {
-        DongLinkPadReads(Link, 8);
-        reads += 8;
-        elapsed = DongLinkNow() - start;
-    } while (elapsed < enough && reads < 4096);
-    ns = (ULONGLONG)elapsed * 1000000000 / (ULONGLONG)Link->Frequency.QuadPart / reads;
-    return ns == 0 ? 1 : (ULONG)ns;
+    for (round = 0; round < 4; round++) {
+        reads = 0;
+        start = DongLinkNow();
+        do {
+            DongLinkPadReads(Link, 8);
+            reads += 8;
+            elapsed = DongLinkNow() - start;
+        } while (elapsed < enough && reads < 4096);
+        ns = (ULONGLONG)elapsed * 1000000000 / (ULONGLONG)Link->Frequency.QuadPart / reads;
+        if (ns < best)
+            best = ns;
+    }
+    return best == 0 ? 1 : (ULONG)best;
 }

@@ -30,7 +30,8 @@
 #define DONG_INFO_PRODUCT     16
 #define DONG_INFO_FLAG_LOCKED 0x01
 
-/* Mix two clock readings into a 32-bit seed (splitmix64 finalizer). */
+/* DongLinkMixSeed - mix clock readings into a 32-bit seed (splitmix64 finalizer).
+   IRQL: any. Returns the seed. */
 static ULONG DongLinkMixSeed(ULONGLONG Value)
 {
     Value ^= Value >> 30;
@@ -56,7 +57,6 @@ NTSTATUS DongLinkInitialize(PDONG_LINK Link, PUCHAR Controller, PUCHAR EcpContro
         return STATUS_INVALID_PARAMETER;
     RtlZeroMemory(Link, sizeof(*Link));
     Link->Controller = Controller;
-    Link->Capabilities = HardwareCapabilities;
     Link->Timeouts = *Timeouts;
     KeQueryPerformanceCounter(&Link->Frequency);
     if (HardwareCapabilities & PPT_ECP_PRESENT) {
@@ -94,7 +94,8 @@ VOID DongLinkSetTimeouts(PDONG_LINK Link, const DONG_TIMEOUTS *Timeouts)
     Link->Timeouts = *Timeouts;
 }
 
-/* Does this status (outside the nibble data phase) come from a key in a session? */
+/* DongLinkKeyOwnsLines - does this status (outside the nibble data phase) come
+   from a key in a session? IRQL: any. Returns TRUE when it does. */
 static BOOLEAN DongLinkKeyOwnsLines(UCHAR Status)
 {
     return (Status & DONG_STS_PERROR) && (Status & (DONG_STS_SELECT | DONG_STS_NFAULT)) &&
@@ -137,11 +138,14 @@ VOID DongLinkCloseSession(PDONG_LINK Link)
 }
 
 /*
- * Events 0 to 6 and the link phase (51 to 55) with LinkByte. *Answered says whether
- * a key took the bus at Event 2. Returns STATUS_SUCCESS with the session open,
- * STATUS_NOT_SUPPORTED when the key refused, STATUS_IO_TIMEOUT otherwise.
+ * DongLinkNegotiate - Events 0 to 6 and the link phase (51 to 55) with LinkByte.
+ * IdleStatus is the status before Event 0; *Answered says whether a key took the bus.
+ * IRQL: PASSIVE_LEVEL, port owned, compatibility idle lines.
+ * Returns STATUS_SUCCESS with the session open, STATUS_NOT_SUPPORTED when the key
+ * refused, STATUS_IO_TIMEOUT otherwise.
  */
-static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, PBOOLEAN Answered)
+static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, UCHAR IdleStatus,
+                                  PBOOLEAN Answered)
 {
     const DONG_LINK_TIMING *t = &Link->Timing;
     ULONG timeoutUs = Link->Timeouts.HandshakeMs * 1000;
@@ -153,8 +157,13 @@ static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, PBOOLEAN Answ
     DongLinkWriteData(Link, DONG_REQUEST_EXT);                          /* Event 0 */
     DongLinkPadReads(Link, t->SetupReads);
     DongLinkWriteControl(Link, DONG_CTL_SESSION | DONG_CTL_AUTOFD);     /* Event 1 */
-    if (DongLinkPoll(Link, DongPollEvent2, timeoutUs, &status) != DongWaitMet)
+    if (DongLinkPoll(Link, DongPollEvent2, timeoutUs, &status) != DongWaitMet) {
+        /* Lines that changed to a key's pattern: a key took the bus but its
+           handshake is broken (no nAck), which is not "no key". */
+        *Answered = (status & DONG_STS_LINES) != (IdleStatus & DONG_STS_LINES) &&
+                    DongLinkKeyOwnsLines(status);
         return STATUS_IO_TIMEOUT;
+    }
     *Answered = TRUE;
     DongLinkWriteControl(Link, DONG_CTL_SESSION | DONG_CTL_AUTOFD | DONG_CTL_STROBE);
     DongLinkPadReads(Link, t->StrobeReads);                             /* Event 3 */
@@ -180,7 +189,8 @@ static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, PBOOLEAN Answ
     return STATUS_SUCCESS;
 }
 
-/* Put an ECP chip in PS/2 mode (ECR 001) for a byte-mode session. */
+/* DongLinkEnterPs2Mode - put an ECP chip in PS/2 mode (ECR 001) for a byte-mode
+   session, saving the mode it had. IRQL: PASSIVE_LEVEL, port owned. Returns nothing. */
 static VOID DongLinkEnterPs2Mode(PDONG_LINK Link)
 {
     UCHAR ecr;
@@ -197,9 +207,11 @@ static VOID DongLinkEnterPs2Mode(PDONG_LINK Link)
 }
 
 /*
- * Open a session: wait out a reset's NOT-READY, negotiate (byte reverse where the
- * port can, nibble when the key refuses it), and repeat an unanswered negotiation
- * for a key's power-up time. *Attached and *IdleStatus tell what answered.
+ * DongLinkOpenSession - wait out a reset's NOT-READY, negotiate (byte reverse where
+ * the port can, nibble when the key refuses it), and repeat an unanswered
+ * negotiation for a key's power-up time. *Attached and *IdleStatus tell what answered.
+ * IRQL: PASSIVE_LEVEL, port owned.
+ * Returns STATUS_SUCCESS with a session open, else why there is none.
  */
 static NTSTATUS DongLinkOpenSession(PDONG_LINK Link, PULONG Attached, PUCHAR IdleStatus)
 {
@@ -218,11 +230,11 @@ static NTSTATUS DongLinkOpenSession(PDONG_LINK Link, PULONG Attached, PUCHAR Idl
         *IdleStatus = DongLinkReadStatusRegister(Link);
         if (Link->PreferredLinkByte == DONG_LINK_BYTE_BYTE)
             DongLinkEnterPs2Mode(Link);
-        status = DongLinkNegotiate(Link, Link->PreferredLinkByte, &answered);
+        status = DongLinkNegotiate(Link, Link->PreferredLinkByte, *IdleStatus, &answered);
         if (status == STATUS_NOT_SUPPORTED && Link->PreferredLinkByte == DONG_LINK_BYTE_BYTE) {
             DongLinkCloseSession(Link);
             Link->PreferredLinkByte = DONG_LINK_BYTE_NIBBLE;
-            status = DongLinkNegotiate(Link, DONG_LINK_BYTE_NIBBLE, &answered);
+            status = DongLinkNegotiate(Link, DONG_LINK_BYTE_NIBBLE, *IdleStatus, &answered);
         }
         if (NT_SUCCESS(status)) {
             Link->LastActivity = DongLinkNow();
@@ -264,14 +276,18 @@ NTSTATUS DongLinkEnsureSession(PDONG_LINK Link)
  */
 NTSTATUS DongLinkProbe(PDONG_LINK Link, PDONG_INFO Info)
 {
+    ULONG portNumber = Info->PortNumber, portBase = Info->PortBase;
     ULONG attached, txid, retries;
     NTSTATUS status;
     UCHAR idle;
     const UCHAR *payload = Link->Rx + DONG_FRAME_HEADER;
 
+    /* Every field but the caller's two is the probe's, key fields zero without a key. */
+    RtlZeroMemory(Info, sizeof(*Info));
+    Info->PortNumber = portNumber;
+    Info->PortBase = portBase;
     Info->Chip = Link->Chip;
     Info->Mode = DONG_MODE_NONE;
-    Info->Flags = 0;
     /* From pass-through: the status a printer behind the key (or nothing) shows. */
     DongLinkCloseSession(Link);
     status = DongLinkOpenSession(Link, &attached, &idle);

@@ -44,7 +44,6 @@ typedef struct _DONG_LINK {
     /* Port. */
     PUCHAR Controller;         /* DATA at +0, STATUS at +1, CONTROL at +2 */
     PUCHAR EcrRegister;        /* ECR (base + 0x402) on an ECP chip, else NULL */
-    ULONG Capabilities;        /* PPT_* bits of GET_PARALLEL_PNP_INFO */
     UCHAR Chip;                /* DONG_CHIP_* */
     DONG_LINK_TIMING Timing;
     DONG_TIMEOUTS Timeouts;
@@ -106,7 +105,8 @@ NTSTATUS DongLinkTransact(PDONG_LINK Link, const DONG_TRANSACT_REQUEST *Request,
 /*
  * Find out what is attached: a key (then GET_INFO fills the key fields), a printer
  * or other device but no key, or nothing. Fills Chip, Mode, Attached, Flags,
- * ProbeStatus (why, as an NTSTATUS), StatusRegister and the key fields of Info;
+ * ProbeStatus (why, as an NTSTATUS), StatusRegister and the key fields of Info (zero
+ * without a key);
  * PortNumber and PortBase are the caller's. Returns STATUS_SUCCESS when Info is
  * filled in, or the failure of GET_INFO on a key that stopped answering.
  */

@@ -23,7 +23,8 @@
 /* Line patterns (STATUS & DONG_STS_LINES) of DL1.md sections 2 and 10. */
 #define DONG_PAT_PULLED_UP     0x78   /* nothing drives: Busy H and the rest H */
 #define DONG_PAT_FORWARD_IDLE  0xF8   /* SESSION-FORWARD idle, LINK after Event 6 */
-#define DONG_PAT_EVENT2        0xB8   /* NEGOTIATING after Event 2 */
+#define DONG_PAT_EVENT2        0x38   /* NEGOTIATING after Event 2, Busy aside */
+#define DONG_STS_EVENT2        0x78   /* the lines Event 2 sets */
 #define DONG_PAT_REVERSE_WAIT  0x70   /* SESSION-REVERSE before Event 7 / between bytes */
 #define DONG_PAT_PRN_IDLE      0xD8
 #define DONG_PAT_PRN_BUSY      0x58
@@ -68,7 +69,6 @@
 #define DONG_T_RECOVER_US  10000     /* NOT-READY after a reset */
 #define DONG_T_IDLE_GUARD_US 900000  /* reopen rather than trust a session this idle
                                         (the key ends it after 1 s) */
-#define DONG_T_NONEXEC_US  20        /* a response that executes nothing */
 #define DONG_T_RESPONSE_SLACK_US 1000 /* beyond the DL1.md minimum response wait */
 #define DONG_SPIN_US       200       /* poll without sleeping this long, then sleep */
 #define DONG_SLEEP_US      1000      /* sleep between polls of a long wait */
@@ -100,6 +100,7 @@ VOID DongLinkWriteControl(PDONG_LINK Link, UCHAR Control);
 VOID DongLinkWriteData(PDONG_LINK Link, UCHAR Data);
 UCHAR DongLinkReadData(PDONG_LINK Link);
 VOID DongLinkPadReads(PDONG_LINK Link, ULONG Reads);
+DONG_WAIT DongLinkPadReadsChecked(PDONG_LINK Link, ULONG Reads, PUCHAR Status);
 DONG_WAIT DongLinkPoll(PDONG_LINK Link, DONG_POLL Kind, ULONG TimeoutUs, PUCHAR Status);
 DONG_WAIT DongLinkPollSlow(PDONG_LINK Link, DONG_POLL Kind, ULONG TimeoutUs, PUCHAR Status);
 DONG_WAIT DongLinkClassify(DONG_POLL Kind, UCHAR Status);

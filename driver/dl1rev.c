@@ -21,13 +21,15 @@
 #include "dl1link.h"
 #include "dl1priv.h"
 
-/* Four data bits from a nibble-phase status: nFault, Select, PError, Busy line. */
+/* DongLinkNibbleBits - four data bits from a nibble-phase status: nFault, Select,
+   PError, Busy line. IRQL: any. Returns the nibble. */
 static UCHAR DongLinkNibbleBits(UCHAR Status)
 {
     return (UCHAR)(((Status >> 3) & 0x07) | ((~Status >> 4) & 0x08));
 }
 
-/* One nibble: Events 7 to 10 (and 11 when it must be seen). */
+/* DongLinkReceiveNibble - one nibble: Events 7 to 10 (and 11 when it must be seen).
+   IRQL: PASSIVE_LEVEL, port owned. Returns DongWaitMet or why not. */
 static DONG_WAIT DongLinkReceiveNibble(PDONG_LINK Link, PUCHAR Bits, PUCHAR Status)
 {
     ULONG timeoutUs = Link->Timeouts.HandshakeMs * 1000;
@@ -44,7 +46,8 @@ static DONG_WAIT DongLinkReceiveNibble(PDONG_LINK Link, PUCHAR Bits, PUCHAR Stat
     return DongLinkPoll(Link, DongPollAckHigh, timeoutUs, Status);
 }
 
-/* One byte in byte mode: Events 7 to 16. */
+/* DongLinkReceiveByte - one byte in byte mode: Events 7 to 16.
+   IRQL: PASSIVE_LEVEL, port owned. Returns DongWaitMet or why not. */
 static DONG_WAIT DongLinkReceiveByte(PDONG_LINK Link, PUCHAR Byte, PUCHAR Status)
 {
     ULONG timeoutUs = Link->Timeouts.HandshakeMs * 1000;
@@ -63,7 +66,8 @@ static DONG_WAIT DongLinkReceiveByte(PDONG_LINK Link, PUCHAR Byte, PUCHAR Status
     return DongWaitMet;
 }
 
-/* One byte in nibble mode: low nibble first. */
+/* DongLinkReceiveNibbles - one byte in nibble mode, low nibble first.
+   IRQL: PASSIVE_LEVEL, port owned. Returns DongWaitMet or why not. */
 static DONG_WAIT DongLinkReceiveNibbles(PDONG_LINK Link, PUCHAR Byte, PUCHAR Status)
 {
     DONG_WAIT result;

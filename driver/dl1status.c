@@ -61,8 +61,10 @@ NTSTATUS DongLinkClassifyIdle(UCHAR Status, PULONG Attached)
         return STATUS_DEVICE_OFF_LINE;
     case DONG_PAT_PRN_POWER_OFF:
         return STATUS_DEVICE_POWERED_OFF;
+    case DONG_PAT_PRN_IDLE:
+        return STATUS_DEVICE_DOES_NOT_EXIST;
     }
-    /* An idle printer, or a device that is neither a printer nor a DL-1. */
+    /* Neither a printer pattern nor the pull-ups: some other device, still no key. */
     return STATUS_DEVICE_DOES_NOT_EXIST;
 }
 

@@ -99,7 +99,8 @@ NTSTATUS NTAPI DongDispatchCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 /*
  * DongDispatchCleanup - IRP_MJ_CLEANUP (last handle of a file object closed): its
  * queued requests end with STATUS_CANCELLED; under AllocatePerOpen the last handle
- * gives the port back.
+ * gives the port back before this returns (the worker may first finish the request
+ * it is serving, within the link timeouts).
  * IRQL: PASSIVE_LEVEL.
  */
 NTSTATUS NTAPI DongDispatchCleanup(PDEVICE_OBJECT DeviceObject, PIRP Irp)
@@ -107,8 +108,11 @@ NTSTATUS NTAPI DongDispatchCleanup(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     PDONG_EXTENSION extension = DONG_EXTENSION_OF(DeviceObject);
 
     DongCancelFileRequests(extension, IoGetCurrentIrpStackLocation(Irp)->FileObject);
-    InterlockedDecrement(&extension->OpenCount);
-    DongWakeWorker(extension);
+    if (InterlockedDecrement(&extension->OpenCount) == 0 && extension->AllocatePerOpen) {
+        DongSyncWithWorker(extension);     /* the port is back with parport on return */
+    } else {
+        DongWakeWorker(extension);
+    }
     return DongCompleteRequest(Irp, STATUS_SUCCESS, 0);
 }
 

@@ -90,6 +90,9 @@ typedef struct _DONG_EXTENSION {
     LONG OpenCount;                     /* handles open (interlocked) */
     BOOLEAN Stopping;                   /* no new requests; worker exits */
     KEVENT WakeEvent;                   /* synchronization: "look at the queue" */
+    LONG PassRequested;                 /* DongSyncWithWorker: passes asked for ... */
+    LONG PassCompleted;                 /* ... and the last one the worker finished */
+    KEVENT PassEvent;                   /* notification: a pass finished */
     PVOID WorkerThread;                 /* referenced thread object */
 
     /* Worker-thread-only state. */
@@ -121,6 +124,7 @@ NTSTATUS DongStartWorker(PDONG_EXTENSION Extension);
 VOID DongStopWorker(PDONG_EXTENSION Extension);
 VOID DongWakeWorker(PDONG_EXTENSION Extension);
 BOOLEAN DongWorkerWantsPort(PDONG_EXTENSION Extension);
+VOID DongSyncWithWorker(PDONG_EXTENSION Extension);
 
 /* dongwork.c - one request, served by the worker while it owns the port */
 BOOLEAN DongRequestNeedsPort(PIRP Irp);

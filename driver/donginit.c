@@ -358,16 +358,22 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
  * DongUnload - DriverUnload: for every port, stop the worker (the request being
  * served finishes, queued ones end with STATUS_CANCELLED), give the port back with
  * the key session closed, drop the parport reference, delete the links and the
- * device. Handles still open afterwards fail every request (docs/DRIVER.md).
+ * device. The I/O manager calls it once no handle is open (NT defers a stop
+ * until then), so no DONG_FILE is left to free.
  * IRQL: PASSIVE_LEVEL.
  */
 static VOID NTAPI DongUnload(PDRIVER_OBJECT DriverObject)
 {
-    while (DriverObject->DeviceObject != NULL) {
-        PDEVICE_OBJECT device = DriverObject->DeviceObject;
+    PDEVICE_OBJECT device = DriverObject->DeviceObject;
+
+    /* A device still referenced stays on the list after IoDeleteDevice (it goes with
+       its last reference), so walk the list instead of waiting for it to empty. */
+    while (device != NULL) {
+        PDEVICE_OBJECT next = device->NextDevice;
         PDONG_EXTENSION extension = (PDONG_EXTENSION)device->DeviceExtension;
 
         DongLogEvent(device, extension->ErrorLogLevel, DONG_MSG_DRIVER_STOPPED, STATUS_SUCCESS, 0, 0, NULL, 0);
         DongDeletePort(device);
+        device = next;
     }
 }

@@ -59,6 +59,7 @@ NTSTATUS DongConnectPort(PDONG_EXTENSION Extension)
     PARALLEL_PNP_INFORMATION pnpInfo;
     PUCHAR ecpController = NULL;
     PCWSTR strings[2];
+    BOOLEAN owned;
     NTSTATUS status;
 
     name.Buffer = nameBuffer;
@@ -102,8 +103,18 @@ NTSTATUS DongConnectPort(PDONG_EXTENSION Extension)
             ecpController = pnpInfo.EcpController;
         }
     }
-    return DongLinkInitialize(&Extension->Link, Extension->PortInfo.Controller, ecpController,
-                              Extension->HardwareCapabilities, &Extension->Timeouts, 0, 0);
+    /* The engine times a few STATUS reads; do it as the owner when the port is free
+       (status reads disturb no one otherwise, so a busy port is not waited for). */
+    owned = Extension->PortInfo.TryAllocatePort(Extension->PortInfo.Context);
+    status = DongLinkInitialize(&Extension->Link, Extension->PortInfo.Controller, ecpController,
+                                Extension->HardwareCapabilities, &Extension->Timeouts, 0, 0);
+    if (owned) {
+        Extension->PortInfo.FreePort(Extension->PortInfo.Context);
+    }
+    if (!NT_SUCCESS(status)) {
+        DongDisconnectPort(Extension);
+    }
+    return status;
 }
 
 /*

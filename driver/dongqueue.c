@@ -96,6 +96,7 @@ VOID DongInitializeQueue(PDONG_EXTENSION Extension)
     KeInitializeSpinLock(&Extension->QueueLock);
     InitializeListHead(&Extension->PendingList);
     KeInitializeEvent(&Extension->WakeEvent, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&Extension->PassEvent, NotificationEvent, FALSE);
     IoCsqInitializeEx(&Extension->Csq, DongCsqInsertIrp, DongCsqRemoveIrp, DongCsqPeekNextIrp,
                       DongCsqAcquireLock, DongCsqReleaseLock, DongCsqCompleteCanceledIrp);
 }
@@ -265,6 +266,38 @@ static VOID DongServeQueue(PDONG_EXTENSION Extension)
 }
 
 /*
+ * DongSyncWithWorker - wake the worker and wait until it has made one whole pass
+ * over its queue and open count after this call (so the last IRP_MJ_CLEANUP under
+ * AllocatePerOpen returns with the port given back). Returns at once when the
+ * worker has stopped.
+ * IRQL: PASSIVE_LEVEL.
+ */
+VOID DongSyncWithWorker(PDONG_EXTENSION Extension)
+{
+    LONG target = InterlockedIncrement(&Extension->PassRequested);
+
+    DongWakeWorker(Extension);
+    for (;;) {
+        KeClearEvent(&Extension->PassEvent);
+        if (Extension->PassCompleted - target >= 0 || Extension->Stopping) {
+            break;
+        }
+        KeWaitForSingleObject(&Extension->PassEvent, Executive, KernelMode, FALSE, NULL);
+    }
+}
+
+/*
+ * DongFinishPass - record that the pass which began when PassRequested was Seen is
+ * over, and release the waiters of DongSyncWithWorker.
+ * IRQL: PASSIVE_LEVEL, worker thread.
+ */
+static VOID DongFinishPass(PDONG_EXTENSION Extension, LONG Seen)
+{
+    InterlockedExchange(&Extension->PassCompleted, Seen);
+    KeSetEvent(&Extension->PassEvent, IO_NO_INCREMENT, FALSE);
+}
+
+/*
  * DongWorkerThread - the port's worker: sleeps until woken, serves the queue; when
  * the device stops, fails what is still queued and gives the port back.
  * IRQL: PASSIVE_LEVEL (system thread).
@@ -275,16 +308,21 @@ static VOID NTAPI DongWorkerThread(PVOID Context)
     PIRP irp;
 
     for (;;) {
+        LONG seen;
+
         KeWaitForSingleObject(&extension->WakeEvent, Executive, KernelMode, FALSE, NULL);
         if (extension->Stopping) {
             break;
         }
+        seen = extension->PassRequested;
         DongServeQueue(extension);
+        DongFinishPass(extension, seen);
     }
     while ((irp = IoCsqRemoveNextIrp(&extension->Csq, NULL)) != NULL) {
         DongCompleteRequest(irp, STATUS_CANCELLED, 0);
     }
     DongReleasePort(extension);
+    DongFinishPass(extension, extension->PassRequested);
     PsTerminateSystemThread(STATUS_SUCCESS);
 }
 

@@ -6,7 +6,7 @@
  * Errors: the link engine maps every hardware condition to an NTSTATUS; a key that
  * answers with a status other than OK is a successful TRANSACT (the status and
  * payload are the answer) but a failed WriteFile (DongLinkKeyStatusToNtStatus), so
- * that a plain Win32 program sees ERROR_WRITE_PROTECT, ERROR_LICENSE_QUOTA_EXCEEDED...
+ * that a plain Win32 program sees ERROR_WRITE_PROTECT, ERROR_NOT_ENOUGH_QUOTA...
  * The response is still kept for ReadFile. docs/DRIVER.md has the table.
  */
 #include "dongdrv.h"

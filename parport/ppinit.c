@@ -262,8 +262,14 @@ static NTSTATUS PptCreatePort(PDRIVER_OBJECT DriverObject, ULONG Index, PPPT_POR
  */
 static VOID PptDeleteAllPorts(PDRIVER_OBJECT DriverObject)
 {
-    while (DriverObject->DeviceObject != NULL) {
-        PptDeletePort(DriverObject->DeviceObject);
+    PDEVICE_OBJECT device = DriverObject->DeviceObject;
+
+    /* A device still referenced stays on the list after IoDeleteDevice (it goes with
+       its last reference): walk the list rather than wait for it to empty. */
+    while (device != NULL) {
+        PDEVICE_OBJECT next = device->NextDevice;
+        PptDeletePort(device);
+        device = next;
     }
 }
 

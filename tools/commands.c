@@ -30,19 +30,6 @@ static void put32(uint8_t *p, unsigned long v)
 static unsigned get16(const uint8_t *p) { return p[0] | (unsigned)p[1] << 8; }
 static unsigned long get32(const uint8_t *p) { return get16(p) | (unsigned long)get16(p + 2) << 16; }
 
-bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-
-    if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
-        return false;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (*end || v > max)
-        return false;
-    *out = (unsigned long)v;
-    return true;
-}
-
 /* serial_text — the serial as DL1.md's device ID spells it: 16 upper-case hex digits. */
 static const char *serial_text(const DONG_INFO *info, char buf[2 * DL1_SERIAL_SIZE + 1])
 {
@@ -58,10 +45,10 @@ static const char *serial_text(const DONG_INFO *info, char buf[2 * DL1_SERIAL_SI
 static int check_status(const dong_port *p, const DONG_TRANSACT_RESPONSE *rsp, const char *doing)
 {
     if (rsp->KeyStatus == DL1_STATUS_EEPROM_FAULT && rsp->Length >= 2)
-        return fail(DONG_EXIT_REFUSED, "LPT%u: %s: %s (page at 0x%04x)", p->number, doing,
+        return dong_fail(DONG_EXIT_REFUSED, "LPT%u: %s: %s (page at 0x%04x)", p->number, doing,
                     key_status_text(rsp->KeyStatus), get16(rsp->Payload));
     if (rsp->KeyStatus != DL1_STATUS_OK)
-        return fail(DONG_EXIT_REFUSED, "LPT%u: %s: the key refused: %s", p->number, doing,
+        return dong_fail(DONG_EXIT_REFUSED, "LPT%u: %s: the key refused: %s", p->number, doing,
                     key_status_text(rsp->KeyStatus));
     return 0;
 }
@@ -81,7 +68,7 @@ static int expect_length(dong_port *p, const DONG_TRANSACT_RESPONSE *rsp, unsign
 {
     if (rsp->Length == want)
         return 0;
-    return fail(DONG_EXIT_IO, "LPT%u: %s: the key answered %u bytes instead of %u", p->number,
+    return dong_fail(DONG_EXIT_IO, "LPT%u: %s: the key answered %u bytes instead of %u", p->number,
                 doing, rsp->Length, want);
 }
 
@@ -93,10 +80,18 @@ static int expect_length(dong_port *p, const DONG_TRANSACT_RESPONSE *rsp, unsign
  */
 static int cmd_ports(dong_port *unused, const dong_args *a)
 {
-    unsigned found = 0;
+    dong_port probe;
     (void)unused;
     (void)a;
 
+    /* Decide before printing anything, so --json never emits two documents. */
+    if (!port_open(1, false, &probe)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+            return dong_fail(DONG_EXIT_SYSTEM, "no DongLpt ports: the DongLpt driver is not running");
+    } else {
+        port_close(&probe);
+    }
     if (g_json) {
         js_begin_obj(NULL);
         js_begin_arr("ports");
@@ -107,58 +102,57 @@ static int cmd_ports(dong_port *unused, const dong_args *a)
     for (unsigned n = 1; n <= DONG_MAX_PORTS; n++) {
         dong_port p;
         DONG_INFO info;
-        char device[24], why[160], serial[2 * DL1_SERIAL_SIZE + 1];
+        bool probed = false;
+        char device[24], why[160], serial[2 * DL1_SERIAL_SIZE + 1], lpt[16], chip[8], base[16];
 
         if (!port_open(n, false, &p)) {
             DWORD e = GetLastError();
             if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
                 break;
             snprintf(why, sizeof why, "cannot open: %s", win32_error_text(e) ? win32_error_text(e) : "error");
-            memset(&info, 0, sizeof info);
-            info.Attached = DONG_PERIPHERAL_NOTHING;
         } else if (!port_info(&p, &info)) {
             DWORD e = GetLastError();
-            snprintf(why, sizeof why, "probe failed: %s",
-                     win32_error_text(e) ? win32_error_text(e) : "error");
-            memset(&info, 0, sizeof info);
-            info.Attached = DONG_PERIPHERAL_NOTHING;
+            snprintf(why, sizeof why, "probe failed: %s", win32_error_text(e) ? win32_error_text(e) : "error");
             port_close(&p);
         } else {
             attached_reason(&info, why, sizeof why);
+            probed = true;
             port_close(&p);
         }
-        found++;
         snprintf(device, sizeof device, DONG_WIN32_NAME_FORMAT_A, n);
-        if (g_json) {
-            char lpt[16];
-            snprintf(lpt, sizeof lpt, "LPT%u", n);
-            js_begin_obj(NULL);
-            js_uint("port", n);
-            js_str("name", lpt);
-            js_str("device", device);
-            js_str("chip", chip_name(info.Chip));
+        snprintf(lpt, sizeof lpt, "LPT%u", n);
+        snprintf(chip, sizeof chip, "%s", probed ? chip_name(info.Chip) : "?");
+        if (probed)
+            snprintf(base, sizeof base, "0x%03lX", (unsigned long)info.PortBase);
+        else
+            snprintf(base, sizeof base, "?");
+        const char *attached = probed ? attached_name(info.Attached) : "?";
+        if (!g_json) {
+            printf("%-5s %-14s %-5s %-6s %-8s %s\n", lpt, device, chip, base, attached, why);
+            continue;
+        }
+        js_begin_obj(NULL);
+        js_uint("port", n);
+        js_str("name", lpt);
+        js_str("device", device);
+        js_bool("probed", probed);
+        if (probed) {
+            js_str("chip", chip);
             js_uint("base", info.PortBase);
-            js_str("attached", attached_name(info.Attached));
+            js_str("attached", attached);
             js_str("mode", mode_name(info.Mode));
-            js_str("reason", why);
             js_uint("status_register", info.StatusRegister);
             if (info.Flags & DONG_INFO_KEY_VALID)
                 js_str("serial", serial_text(&info, serial));
-            js_end_obj();
-        } else {
-            char base[16];
-            snprintf(base, sizeof base, "0x%03lX", (unsigned long)info.PortBase);
-            printf("LPT%-2u %-14s %-5s %-6s %-8s %s\n", n, device, chip_name(info.Chip), base,
-                   attached_name(info.Attached), why);
         }
+        js_str("reason", why);
+        js_end_obj();
     }
     if (g_json) {
         js_end_arr();
         js_end_obj();
         js_done();
     }
-    if (!found)
-        return fail(DONG_EXIT_SYSTEM, "no DongLpt ports: the DongLpt driver is not running");
     return DONG_EXIT_OK;
 }
 
@@ -231,7 +225,7 @@ static int read_secret(const char *path, uint8_t secret[DL1_SECRET_SIZE])
     unsigned nibbles = 0;
 
     if (!f)
-        return fail(DONG_EXIT_SYSTEM, "%s: cannot open the key file", path);
+        return dong_fail(DONG_EXIT_SYSTEM, "%s: cannot open the key file", path);
     while (fgets(line, sizeof line, f)) {
         const char *s = line;
         while (isspace((unsigned char)*s))
@@ -243,7 +237,7 @@ static int read_secret(const char *path, uint8_t secret[DL1_SECRET_SIZE])
                 continue;
             if (!isxdigit((unsigned char)*s) || nibbles == 2 * DL1_SECRET_SIZE) {
                 fclose(f);
-                return fail(DONG_EXIT_SYSTEM, "%s: not a key file (want 64 hex digits)", path);
+                return dong_fail(DONG_EXIT_SYSTEM, "%s: not a key file (want 64 hex digits)", path);
             }
             unsigned v = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
                                                     : (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
@@ -256,7 +250,7 @@ static int read_secret(const char *path, uint8_t secret[DL1_SECRET_SIZE])
     }
     fclose(f);
     if (nibbles != 2 * DL1_SECRET_SIZE)
-        return fail(DONG_EXIT_SYSTEM, "%s: not a key file (want 64 hex digits, found %u)", path, nibbles);
+        return dong_fail(DONG_EXIT_SYSTEM, "%s: not a key file (want 64 hex digits, found %u)", path, nibbles);
     return 0;
 }
 
@@ -285,7 +279,7 @@ static int cmd_auth(dong_port *p, const dong_args *a)
     if ((rc = read_secret(path, secret)))
         return rc;
     if (dong_random(nonce, sizeof nonce))
-        return fail(DONG_EXIT_SYSTEM, "the system's random number source failed");
+        return dong_fail(DONG_EXIT_SYSTEM, "the system's random number source failed");
     if ((rc = transact(p, DL1_CMD_CHALLENGE, nonce, sizeof nonce, &rsp, "challenge")) ||
         (rc = expect_length(p, &rsp, DL1_MAC_SIZE, "challenge")))
         return rc;
@@ -293,7 +287,7 @@ static int cmd_auth(dong_port *p, const dong_args *a)
     memcpy(msg + 3, p->info.Serial, DL1_SERIAL_SIZE);
     memcpy(msg + 3 + DL1_SERIAL_SIZE, nonce, DL1_NONCE_SIZE);
     if (dong_hmac_sha256(secret, sizeof secret, msg, sizeof msg, mac))
-        return fail(DONG_EXIT_SYSTEM, "HMAC-SHA256 is not available");
+        return dong_fail(DONG_EXIT_SYSTEM, "HMAC-SHA256 is not available");
     bool ok = same_bytes(mac, rsp.Payload, DL1_MAC_SIZE);
     serial_text(&p->info, serial);
     if (g_json) {
@@ -327,9 +321,9 @@ static int check_range(const dong_port *p, unsigned long addr, unsigned long len
     unsigned long size = p->info.MemorySize;
 
     if (len == 0)
-        return fail(DONG_EXIT_USAGE, "nothing to do: length 0");
+        return dong_fail(DONG_EXIT_USAGE, "nothing to do: length 0");
     if (addr >= size || len > size - addr)
-        return fail(DONG_EXIT_USAGE, "0x%lx..0x%lx is outside the key's memory (0..0x%lx)", addr,
+        return dong_fail(DONG_EXIT_USAGE, "0x%lx..0x%lx is outside the key's memory (0..0x%lx)", addr,
                     addr + len - 1, size - 1);
     return 0;
 }
@@ -342,13 +336,13 @@ static int cmd_read(dong_port *p, const dong_args *a)
     int rc;
 
     if (a->argc != 2 || !parse_uint(a->argv[0], 0xFFFF, &addr) || !parse_uint(a->argv[1], 0xFFFF, &len))
-        return fail(DONG_EXIT_USAGE, "usage: dongctl read ADDR LEN [--out FILE]");
+        return dong_fail(DONG_EXIT_USAGE, "read wants ADDR and LEN (decimal, or 0x hex)");
     if ((rc = check_range(p, addr, len)))
         return rc;
     data = malloc(len);
     if (!data)
-        return fail(DONG_EXIT_SYSTEM, "out of memory");
-    progress_begin("reading", len);
+        return dong_fail(DONG_EXIT_SYSTEM, "out of memory");
+    progress_begin("reading", len > DL1_MAX_PAYLOAD ? len : 0);
     for (unsigned long done = 0; done < len;) {
         unsigned long n = len - done > DL1_MAX_PAYLOAD ? DL1_MAX_PAYLOAD : len - done;
         uint8_t req[4];
@@ -371,7 +365,7 @@ static int cmd_read(dong_port *p, const dong_args *a)
     if (a->out_file) {
         FILE *f = fopen(a->out_file, "wb");
         if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-            rc = fail(DONG_EXIT_SYSTEM, "%s: cannot write the file", a->out_file);
+            rc = dong_fail(DONG_EXIT_SYSTEM, "%s: cannot write the file", a->out_file);
         } else if (!g_json) {
             printf("LPT%u: read %lu bytes at 0x%04lx into %s\n", p->number, len, addr, a->out_file);
         }
@@ -442,19 +436,19 @@ static int cmd_write(dong_port *p, const dong_args *a)
     int rc;
 
     if ((a->in_file ? a->argc != 1 : a->argc != 2) || !parse_uint(a->argv[0], 0xFFFF, &addr))
-        return fail(DONG_EXIT_USAGE, "usage: dongctl write ADDR HEXDATA | dongctl write ADDR --file FILE");
+        return dong_fail(DONG_EXIT_USAGE, "write wants ADDR and HEX data, or ADDR and --file FILE");
     if (a->in_file) {
         data = read_file_data(a->in_file, p->info.MemorySize, &len);
         if (!data)
-            return fail(DONG_EXIT_SYSTEM, "%s: cannot read the file", a->in_file);
+            return dong_fail(DONG_EXIT_SYSTEM, "%s: cannot read the file", a->in_file);
     } else if (!(data = parse_hex_data(a->argv[1], &len))) {
-        return fail(DONG_EXIT_USAGE, "'%s' is not hex data (pairs of hex digits, e.g. 48656c6c6f)", a->argv[1]);
+        return dong_fail(DONG_EXIT_USAGE, "'%s' is not hex data (pairs of hex digits, e.g. 48656c6c6f)", a->argv[1]);
     }
     if ((rc = check_range(p, addr, len))) {
         free(data);
         return rc;
     }
-    progress_begin("writing", len);
+    progress_begin("writing", len > WRITE_CHUNK_MAX ? len : 0);
     for (unsigned long done = 0; done < len;) {
         unsigned long at = addr + done;
         unsigned long end = (at & ~(unsigned long)(DL1_PAGE_SIZE - 1)) + WRITE_CHUNK_MAX;
@@ -512,8 +506,6 @@ static int counter_result(const dong_port *p, const char *op, unsigned long idx,
  */
 static int cmd_counter(dong_port *p, const dong_args *a)
 {
-    static const char usage[] =
-        "usage: dongctl counter read N | counter dec N [AMOUNT] | counter set N VALUE";
     unsigned long idx, arg = 1;
     uint8_t req[COUNTER_ARG_SIZE];
     DONG_TRANSACT_RESPONSE rsp;
@@ -521,16 +513,16 @@ static int cmd_counter(dong_port *p, const dong_args *a)
     int rc;
 
     if (a->argc < 2 || !parse_uint(a->argv[1], 0xFF, &idx))
-        return fail(DONG_EXIT_USAGE, usage);
+        return dong_fail(DONG_EXIT_USAGE, "counter wants read N, dec N [AMOUNT] or set N VALUE");
     const char *op = a->argv[0];
     bool is_read = strcmp(op, "read") == 0, is_dec = strcmp(op, "dec") == 0,
          is_set = strcmp(op, "set") == 0;
     if ((!is_read && !is_dec && !is_set) || (is_read && a->argc != 2) ||
         (is_dec && a->argc > 3) || (is_set && a->argc != 3) ||
         (a->argc == 3 && !parse_uint(a->argv[2], 0xFFFFFFFFul, &arg)))
-        return fail(DONG_EXIT_USAGE, usage);
+        return dong_fail(DONG_EXIT_USAGE, "counter wants read N, dec N [AMOUNT] or set N VALUE");
     if (idx >= p->info.Counters)
-        return fail(DONG_EXIT_USAGE, "the key has counters 0..%u", p->info.Counters - 1u);
+        return dong_fail(DONG_EXIT_USAGE, "the key has counters 0..%u", p->info.Counters - 1u);
 
     req[0] = (uint8_t)idx;
     put32(req + 1, arg);
@@ -554,7 +546,7 @@ static int cmd_counter(dong_port *p, const dong_args *a)
         DONG_TRANSACT_RESPONSE left;
         if (port_transact(p, DL1_CMD_COUNTER_READ, &i, 1, &left) &&
             left.KeyStatus == DL1_STATUS_OK && left.Length == 4)
-            return fail(DONG_EXIT_REFUSED, "LPT%u: counter %lu is exhausted: %lu left, %lu asked",
+            return dong_fail(DONG_EXIT_REFUSED, "LPT%u: counter %lu is exhausted: %lu left, %lu asked",
                         p->number, idx, get32(left.Payload), arg);
     }
     if ((rc = check_status(p, &rsp, doing)) || (rc = expect_length(p, &rsp, 4, doing)))
@@ -576,16 +568,16 @@ static int cmd_echo(dong_port *p, const dong_args *a)
     int rc;
 
     if (a->argc > 1 || (a->argc == 1 && a->echo_size >= 0))
-        return fail(DONG_EXIT_USAGE, "usage: dongctl echo [DATA | --size N]");
+        return dong_fail(DONG_EXIT_USAGE, "echo wants DATA or --size N (not both)");
     if (a->echo_size >= 0) {
         len = (size_t)a->echo_size;
         if (dong_random(data, len))
-            return fail(DONG_EXIT_SYSTEM, "the system's random number source failed");
+            return dong_fail(DONG_EXIT_SYSTEM, "the system's random number source failed");
     } else {
         const char *text = a->argc == 1 ? a->argv[0] : "DongLpt";
         len = strlen(text);
         if (len > DL1_MAX_PAYLOAD)
-            return fail(DONG_EXIT_USAGE, "echo carries at most %d bytes", DL1_MAX_PAYLOAD);
+            return dong_fail(DONG_EXIT_USAGE, "echo carries at most %d bytes", DL1_MAX_PAYLOAD);
         memcpy(data, text, len);
     }
     if ((rc = transact(p, DL1_CMD_ECHO, data, (USHORT)len, &rsp, "echo")))
@@ -604,7 +596,7 @@ static int cmd_echo(dong_port *p, const dong_args *a)
                (unsigned long)rsp.Retries);
     }
     if (!intact)
-        return fail(DONG_EXIT_IO, "LPT%u: echo came back different (%u of %zu bytes)", p->number,
+        return dong_fail(DONG_EXIT_IO, "LPT%u: echo came back different (%u of %zu bytes)", p->number,
                     rsp.Length, len);
     return DONG_EXIT_OK;
 }
@@ -617,6 +609,7 @@ static void print_log_entry(const home_log_entry *e, void *ctx)
     if (g_json) {
         js_begin_obj(NULL);
         js_uint("index", e->index);
+        js_uint("time_ns", e->time_ns);
         js_str("source", e->source);
         js_uint("event", e->event_code);
         js_str("severity", e->severity);
@@ -627,8 +620,8 @@ static void print_log_entry(const home_log_entry *e, void *ctx)
         js_end_obj();
         return;
     }
-    printf("%4u  %-11s %-8s 0x%08lX  %s\n", e->index, e->severity, e->source, e->event_code,
-           e->text[0] ? e->text : "(no message text)");
+    printf("%4u %10.6fs  %-11s %-8s 0x%08lX  %s\n", e->index, e->time_ns / 1e9, e->severity,
+           e->source, e->event_code, e->text[0] ? e->text : "(no message text)");
 }
 
 static int cmd_log(dong_port *unused, const dong_args *a)
@@ -637,7 +630,7 @@ static int cmd_log(dong_port *unused, const dong_args *a)
     (void)unused;
 
     if (a->argc)
-        return fail(DONG_EXIT_USAGE, "usage: dongctl log");
+        return dong_fail(DONG_EXIT_USAGE, "log takes no arguments");
     if (g_json) {
         js_begin_obj(NULL);
         js_begin_arr("events");
@@ -672,7 +665,7 @@ static int cmd_stats(dong_port *p, const dong_args *a)
     int rc;
 
     if (a->argc)
-        return fail(DONG_EXIT_USAGE, "usage: dongctl stats");
+        return dong_fail(DONG_EXIT_USAGE, "stats takes no arguments");
     if (!DeviceIoControl(p->handle, IOCTL_DONG_GET_STATS, NULL, 0, &s, sizeof s, &got, NULL))
         return port_fail(p->number, "reading the driver's statistics", GetLastError());
     if (got != sizeof s)
@@ -726,7 +719,7 @@ static int cmd_reset(dong_port *p, const dong_args *a)
     DWORD got = 0;
 
     if (a->argc)
-        return fail(DONG_EXIT_USAGE, "usage: dongctl reset");
+        return dong_fail(DONG_EXIT_USAGE, "reset takes no arguments");
     if (!DeviceIoControl(p->handle, IOCTL_DONG_RESET, NULL, 0, NULL, 0, &got, NULL))
         return port_fail(p->number, "reset", GetLastError());
     if (g_json) {
@@ -742,15 +735,15 @@ static int cmd_reset(dong_port *p, const dong_args *a)
 }
 
 const dong_command g_commands[] = {
-    { "ports",   "ports                       every port: chip, what is attached and why", DONG_PORT_NONE, false, cmd_ports },
-    { "info",    "info                        the key's identity, memory, counters, lock", DONG_PORT_KEY, false, cmd_info },
-    { "auth",    "auth [--key FILE]           challenge-response with the key's secret", DONG_PORT_KEY, false, cmd_auth },
-    { "read",    "read ADDR LEN [--out FILE]  read key memory (hex dump, or into FILE)", DONG_PORT_KEY, false, cmd_read },
-    { "write",   "write ADDR HEX|--file FILE  write key memory", DONG_PORT_KEY, true, cmd_write },
-    { "counter", "counter read|dec|set N [V]  licence counters (dec by V, default 1)", DONG_PORT_KEY, true, cmd_counter },
-    { "echo",    "echo [DATA|--size N]        link test: the key sends DATA back", DONG_PORT_KEY, false, cmd_echo },
-    { "log",     "log                         the driver's event log entries", DONG_PORT_NONE, false, cmd_log },
-    { "stats",   "stats                       link statistics of the driver and the key", DONG_PORT_ANY, false, cmd_stats },
-    { "reset",   "reset                       reset the key (nInit pulse)", DONG_PORT_ANY, true, cmd_reset },
-    { NULL, NULL, DONG_PORT_NONE, false, NULL },
+    { "ports",   "ports",                      "every port: chip, what is attached and why", DONG_PORT_NONE, false, cmd_ports },
+    { "info",    "info",                       "the key's identity, memory, counters, lock", DONG_PORT_KEY, false, cmd_info },
+    { "auth",    "auth [--key FILE]",          "challenge-response with the key's secret", DONG_PORT_KEY, false, cmd_auth },
+    { "read",    "read ADDR LEN [--out FILE]", "read key memory (hex dump, or into FILE)", DONG_PORT_KEY, false, cmd_read },
+    { "write",   "write ADDR HEX|--file FILE", "write key memory", DONG_PORT_KEY, true, cmd_write },
+    { "counter", "counter read|dec|set N [V]", "licence counters (dec by V, default 1)", DONG_PORT_KEY, true, cmd_counter },
+    { "echo",    "echo [DATA|--size N]",       "link test: the key sends DATA back", DONG_PORT_KEY, false, cmd_echo },
+    { "log",     "log",                        "the driver's event log entries", DONG_PORT_NONE, false, cmd_log },
+    { "stats",   "stats",                      "link statistics of the driver and the key", DONG_PORT_ANY, false, cmd_stats },
+    { "reset",   "reset",                      "reset the key (nInit pulse)", DONG_PORT_ANY, true, cmd_reset },
+    { NULL, NULL, NULL, DONG_PORT_NONE, false, NULL },
 };

@@ -9,12 +9,10 @@
 
 /* NTSTATUS values the driver reports in DONG_INFO.ProbeStatus (documented NT codes;
    the Win32 headers do not carry them). */
-#define NT_STATUS_SUCCESS               0x00000000L
 #define NT_STATUS_DEVICE_PAPER_EMPTY    ((LONG)0x8000000EL)
 #define NT_STATUS_DEVICE_POWERED_OFF    ((LONG)0x8000000FL)
 #define NT_STATUS_DEVICE_OFF_LINE       ((LONG)0x80000010L)
 #define NT_STATUS_DEVICE_BUSY           ((LONG)0x80000011L)
-#define NT_STATUS_DEVICE_NOT_CONNECTED  ((LONG)0xC000009DL)
 #define NT_STATUS_IO_TIMEOUT            ((LONG)0xC00000B5L)
 #define NT_STATUS_DEVICE_PROTOCOL_ERROR ((LONG)0xC0000186L)
 
@@ -105,6 +103,7 @@ const char *win32_error_text(DWORD error)
     case ERROR_FILE_NOT_FOUND:
     case ERROR_PATH_NOT_FOUND:       return "no such port (is the DongLpt driver running?)";
     case ERROR_DEVICE_NOT_CONNECTED: return "no key — nothing answers on the port";
+    case ERROR_DEV_NOT_EXIST:        return "no key — a device answers, but it is not a DL-1 key";
     case ERROR_OUT_OF_PAPER:         return "no key — a printer is attached (out of paper)";
     case ERROR_NOT_READY:            return "no key — the device on the port is off line or powered off";
     case ERROR_BUSY:                 return "the port or the device on it is busy";
@@ -118,9 +117,12 @@ const char *win32_error_text(DWORD error)
     case ERROR_INSUFFICIENT_BUFFER:  return "the reply did not fit the buffer";
     case ERROR_INVALID_FUNCTION:     return "the driver does not support that request";
     case ERROR_INVALID_DATA:         return "the driver's reply was malformed";
-    case ERROR_WRITE_PROTECT:        return "the key refused: that memory is locked";
-    case ERROR_HANDLE_DISK_FULL:
-    case ERROR_DISK_FULL:            return "the key refused: the counter is exhausted";
+    case ERROR_RETRY:                return "the key's answer was lost after every retry: the command may have run "
+                                            "(repeating it with the same txid never runs it twice)";
+    case ERROR_DEVICE_REMOVED:       return "the DongLpt driver was stopped";
+    case ERROR_WRITE_PROTECT:        return "the key refused: it is locked";
+    case ERROR_NOT_ENOUGH_QUOTA:     return "the key refused: the counter is exhausted";
+    case ERROR_BAD_LENGTH:           return "the key refused: wrong length for the command";
     case ERROR_NOT_ENOUGH_MEMORY:
     case ERROR_NO_SYSTEM_RESOURCES:  return "the driver ran out of memory";
     case ERROR_GEN_FAILURE:          return "the device failed the request";
@@ -135,12 +137,13 @@ int win32_error_exit(DWORD error)
     case ERROR_FILE_NOT_FOUND:
     case ERROR_PATH_NOT_FOUND:
     case ERROR_DEVICE_NOT_CONNECTED:
+    case ERROR_DEV_NOT_EXIST:
     case ERROR_OUT_OF_PAPER:
     case ERROR_NOT_READY:
         return DONG_EXIT_NO_KEY;
     case ERROR_WRITE_PROTECT:
-    case ERROR_HANDLE_DISK_FULL:
-    case ERROR_DISK_FULL:
+    case ERROR_NOT_ENOUGH_QUOTA:
+    case ERROR_BAD_LENGTH:
         return DONG_EXIT_REFUSED;
     case ERROR_BUSY:
     case ERROR_SEM_TIMEOUT:
@@ -150,6 +153,7 @@ int win32_error_exit(DWORD error)
     case ERROR_OPERATION_ABORTED:
     case ERROR_GEN_FAILURE:
     case ERROR_INVALID_DATA:
+    case ERROR_RETRY:
         return DONG_EXIT_IO;
     default:
         return DONG_EXIT_SYSTEM;
@@ -161,8 +165,8 @@ int port_fail(unsigned number, const char *doing, DWORD error)
     const char *words = win32_error_text(error);
 
     if (words)
-        return fail(win32_error_exit(error), "LPT%u: %s: %s", number, doing, words);
-    return fail(win32_error_exit(error), "LPT%u: %s: Windows error %lu", number, doing,
+        return dong_fail(win32_error_exit(error), "LPT%u: %s: %s", number, doing, words);
+    return dong_fail(win32_error_exit(error), "LPT%u: %s: Windows error %lu", number, doing,
                 (unsigned long)error);
 }
 
@@ -235,8 +239,13 @@ void attached_reason(const DONG_INFO *info, char *buf, size_t buflen)
 
     switch (info->Attached) {
     case DONG_PERIPHERAL_KEY:
-        snprintf(buf, buflen, "a DL-1 key answered the %s-mode session request",
-                 mode_name(info->Mode));
+        if (info->Flags & DONG_INFO_KEY_VALID)
+            snprintf(buf, buflen, "DL-1 key %02X%02X%02X%02X%02X%02X%02X%02X answered (%s mode)",
+                     info->Serial[0], info->Serial[1], info->Serial[2], info->Serial[3],
+                     info->Serial[4], info->Serial[5], info->Serial[6], info->Serial[7],
+                     mode_name(info->Mode));
+        else
+            snprintf(buf, buflen, "a DL-1 key answered (%s mode)", mode_name(info->Mode));
         return;
     case DONG_PERIPHERAL_PRINTER:
         switch (info->ProbeStatus) {

@@ -15,21 +15,26 @@ typedef struct options {
     const char *command;
     const char *trace;
     const char *machine;
+    const char *reg;
     bool help;
+    bool version;
 } options;
 
 /* usage — the synopsis of every subcommand and the global options. */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dongctl [--port N] [--json] [--trace FILE] [--machine FILE] COMMAND [ARGS]\n\n"
+    fprintf(f, "usage: dongctl [--port N] [--json] [--trace FILE] [--machine FILE] [--reg FILE] COMMAND [ARGS]\n"
+               "       dongctl --help | --version\n\n"
                "commands:\n");
     for (const dong_command *c = g_commands; c->name; c++)
-        fprintf(f, "  %s\n", c->synopsis);
+        fprintf(f, "  %-27s %s\n", c->synopsis, c->summary);
     fprintf(f, "\noptions:\n"
                "  --port N        use LPTN (1-based); default: the first port with a key\n"
                "  --json          machine-readable output on stdout\n"
                "  --trace FILE    record the port's lines to a VCD file (simulated machine only)\n"
                "  --machine FILE  machine description (simulated machine only; default machines/default.ini)\n"
+               "  --reg FILE      a .reg file imported after donglpt.reg, e.g. other Parameters\n"
+               "                  (simulated machine only)\n"
                "\nexit codes: 0 ok, 1 usage, 2 no key or no such port, 3 key refused or not authentic,\n"
                "            4 link or I/O error, 5 set-up (driver not running, files)\n");
 }
@@ -95,6 +100,8 @@ static int parse_options(int argc, char **argv, options *o)
             only_positional = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             o->help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            o->version = true;
         } else if (strcmp(a, "--json") == 0) {
             g_json = true;
         } else if ((v = option_value(argc, argv, &i, "--port", &missing))) {
@@ -105,6 +112,8 @@ static int parse_options(int argc, char **argv, options *o)
             o->trace = v;
         } else if ((v = option_value(argc, argv, &i, "--machine", &missing))) {
             o->machine = v;
+        } else if ((v = option_value(argc, argv, &i, "--reg", &missing))) {
+            o->reg = v;
         } else if ((v = option_value(argc, argv, &i, "--key", &missing))) {
             o->args.key_file = v;
         } else if ((v = option_value(argc, argv, &i, "--out", &missing))) {
@@ -165,7 +174,7 @@ static int open_chosen_port(const options *o, const dong_command *c, dong_port *
         if (c->port_use == DONG_PORT_KEY && p->info.Attached != DONG_PERIPHERAL_KEY) {
             attached_reason(&p->info, why, sizeof why);
             port_close(p);
-            return fail(DONG_EXIT_NO_KEY, "LPT%u: %s", o->args.port, why);
+            return dong_fail(DONG_EXIT_NO_KEY, "LPT%u: %s", o->args.port, why);
         }
         return DONG_EXIT_OK;
     }
@@ -182,8 +191,8 @@ static int open_chosen_port(const options *o, const dong_command *c, dong_port *
         port_close(p);
     }
     if (n == 1)
-        return fail(DONG_EXIT_SYSTEM, "no DongLpt ports: the DongLpt driver is not running");
-    return fail(DONG_EXIT_NO_KEY, "no DL-1 key on any port (dongctl ports says why)");
+        return dong_fail(DONG_EXIT_SYSTEM, "no DongLpt ports: the DongLpt driver is not running");
+    return dong_fail(DONG_EXIT_NO_KEY, "no DL-1 key on any port (dongctl ports says why)");
 }
 
 int main(int argc, char **argv)
@@ -201,12 +210,12 @@ int main(int argc, char **argv)
         usage(stdout);
         return DONG_EXIT_OK;
     }
-    if (!o.command)
-        return usage_error("which command?");
-    if (strcmp(o.command, "version") == 0) {
+    if (o.version) {
         printf("dongctl %s\n", DONG_VERSION_STRING);
         return DONG_EXIT_OK;
     }
+    if (!o.command)
+        return usage_error("which command?");
     for (c = g_commands; c->name && strcmp(c->name, o.command) != 0; c++)
         ;
     if (!c->name)
@@ -215,18 +224,22 @@ int main(int argc, char **argv)
         return rc;
 
     ho.machine = o.machine;
+    ho.reg = o.reg;
     if (home_start(&ho, err, sizeof err)) {
         home_stop();
-        return fail(DONG_EXIT_SYSTEM, "%s", err);
+        return dong_fail(DONG_EXIT_SYSTEM, "%s", err);
     }
     if (c->port_use != DONG_PORT_NONE)
         rc = open_chosen_port(&o, c, &port);
     if (rc == DONG_EXIT_OK && o.trace &&
         home_trace_start(port.handle != INVALID_HANDLE_VALUE ? port.number : (o.args.port ? o.args.port : 1),
                          o.trace, err, sizeof err))
-        rc = fail(DONG_EXIT_SYSTEM, "--trace: %s", err);
-    if (rc == DONG_EXIT_OK)
+        rc = dong_fail(DONG_EXIT_SYSTEM, "--trace: %s", err);
+    if (rc == DONG_EXIT_OK) {
         rc = c->run(port.handle != INVALID_HANDLE_VALUE ? &port : NULL, &o.args);
+        if (rc == DONG_EXIT_USAGE)
+            fprintf(stderr, "usage: dongctl %s\n", c->synopsis);
+    }
     port_close(&port);
     home_stop();
     return rc;

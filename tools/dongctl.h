@@ -39,8 +39,8 @@
 extern bool g_json;   /* --json: machine-readable stdout */
 
 /* Print "dongctl: <message>" on stderr (and a JSON error object on stdout with
-   --json); returns code so callers can `return fail(...)`. */
-int fail(int code, const char *fmt, ...) DONG_PRINTF(2, 3);
+   --json); returns code so callers can `return dong_fail(...)`. */
+int dong_fail(int code, const char *fmt, ...) DONG_PRINTF(2, 3);
 
 /* Streaming JSON writer on stdout: keys are ignored inside arrays. */
 void js_begin_obj(const char *key);
@@ -56,10 +56,11 @@ void js_done(void);   /* newline after the top-level value */
 
 /* Classic 16-bytes-per-line hex dump with addresses starting at base. */
 void hexdump(FILE *f, unsigned base, const uint8_t *data, size_t len);
-/* Lower-case hex of bytes into buf (2 * len + 1 bytes). */
-char *hexstr(char *buf, const uint8_t *bytes, size_t len);
+/* Parse an unsigned number (decimal, or 0x hex) in [0, max]; false on junk. */
+bool parse_uint(const char *s, unsigned long max, unsigned long *out);
 
-/* Progress bar on stderr for jobs of several requests; silent unless stderr is a tty. */
+/* Progress bar on stderr for jobs of several requests (total 0: a job of one, no bar);
+   silent unless stderr is a tty. */
 void progress_begin(const char *what, size_t total);
 void progress_update(size_t done);
 void progress_end(void);
@@ -115,7 +116,8 @@ typedef struct dong_args {
 
 typedef struct dong_command {
     const char *name;
-    const char *synopsis;
+    const char *synopsis;    /* the command line, e.g. "read ADDR LEN [--out FILE]" */
+    const char *summary;     /* what it does, for the usage text */
     enum {
         DONG_PORT_NONE,      /* works on no single port */
         DONG_PORT_ANY,       /* a port, key or not; default the first with a key */
@@ -127,7 +129,5 @@ typedef struct dong_command {
 
 extern const dong_command g_commands[];
 
-/* Parse an unsigned number (decimal, or 0x hex) in [0, max]; false on junk. */
-bool parse_uint(const char *s, unsigned long max, unsigned long *out);
 
 #endif

@@ -16,6 +16,7 @@
 
 typedef struct home_options {
     const char *machine;     /* --machine FILE, or NULL for the default machine */
+    const char *reg;         /* --reg FILE: imported after the services' own, or NULL */
 } home_options;
 
 /*
@@ -44,6 +45,7 @@ const char *home_default_key_path(void);
  */
 typedef struct home_log_entry {
     unsigned index;
+    unsigned long long time_ns;  /* machine time of the entry since power-on */
     const char *source;        /* service name */
     unsigned long event_code;  /* NTSTATUS-format message id */
     unsigned long final_status;

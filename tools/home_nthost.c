@@ -7,11 +7,15 @@
  *
  * Paths come from the build (tools/CMakeLists.txt): the .reg files in the source
  * tree, the driver directory of the build tree (NTHOST_DRIVER_DIR overrides it).
+ * The event log is this boot's: what the drivers logged while dongctl ran
+ * (NTHOST_EVENTLOG_FILE keeps a copy of every run's entries in a file).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <nthost/nthost.h>
+#include <sim/machine.h>
 
 #include "home.h"
 
@@ -20,13 +24,19 @@
 #endif
 
 static bool booted;
+static int traced_port = -1;   /* machine port index being traced, or -1 */
 
 int home_start(const home_options *opt, char *err, size_t errlen)
 {
-    static const char *const reg_files[] = { DONGCTL_PARPORT_REG, DONGCTL_DONGLPT_REG, NULL };
+    static const char *reg_files[] = { DONGCTL_PARPORT_REG, DONGCTL_DONGLPT_REG, NULL, NULL };
     nthost_config cfg;
     const char *why;
 
+    /* The drivers' DbgPrint output is for their developers, not for dongctl's users:
+       off unless NTHOST_DBGPRINT asks for it. */
+    setenv("NTHOST_DBGPRINT", "0", 0);
+    /* A user's .reg comes last, so its Parameters override the shipped defaults. */
+    reg_files[2] = opt->reg;
     memset(&cfg, 0, sizeof cfg);
     cfg.machine = opt->machine;
     cfg.reg_files = reg_files;
@@ -44,6 +54,9 @@ int home_start(const home_options *opt, char *err, size_t errlen)
 
 void home_stop(void)
 {
+    if (traced_port >= 0 && nthost_machine())
+        sim_machine_trace_stop(nthost_machine(), (unsigned)traced_port);
+    traced_port = -1;
     if (booted)
         nthost_shutdown();
     booted = false;
@@ -54,19 +67,28 @@ const char *home_default_key_path(void)
     return DONGCTL_DEMO_KEY;
 }
 
+/*
+ * home_trace_start — \\.\DongLptN drives the machine's port N-1: nthost publishes
+ * the ports to parport in the description's order.
+ */
 int home_trace_start(unsigned port, const char *path, char *err, size_t errlen)
 {
-    (void)port;
-    (void)path;
-    snprintf(err, errlen, "not available yet");
-    return -1;
+    sim_machine *m = nthost_machine();
+
+    if (!m || port == 0 || port > sim_machine_port_count(m)) {
+        snprintf(err, errlen, "LPT%u is not a port of this machine", port);
+        return -1;
+    }
+    if (sim_machine_trace_start(m, port - 1, path, err, errlen))
+        return -1;
+    traced_port = (int)port - 1;
+    return 0;
 }
 
-/* severity_name — the two top bits of an NTSTATUS-format event code. */
-static const char *severity_name(uint32_t code)
+static const char *severity_name(unsigned severity)
 {
     static const char *const names[] = { "success", "information", "warning", "error" };
-    return names[code >> 30];
+    return names[severity & 3];
 }
 
 long home_log(home_log_fn *fn, void *ctx, char *err, size_t errlen)
@@ -82,12 +104,25 @@ long home_log(home_log_fn *fn, void *ctx, char *err, size_t errlen)
             break;
         memset(&out, 0, sizeof out);
         out.index = (unsigned)i;
+        out.time_ns = e.machine_time_ns;
         out.source = e.source ? e.source : "?";
         out.event_code = e.error_code;
         out.final_status = e.final_status;
         out.unique_value = e.unique_error_value;
         out.major_function = e.major_function;
-        out.severity = severity_name(e.error_code);
+        out.severity = severity_name(e.severity);
+        char *text = nthost_errlog_format(i);
+        if (text) {
+            /* One line per entry: message files end lines with CR LF. */
+            for (char *c = text; *c; c++)
+                if (*c == '\r' || *c == '\n')
+                    *c = ' ';
+            size_t n = strlen(text);
+            while (n > 0 && text[n - 1] == ' ')
+                text[--n] = 0;
+            snprintf(out.text, sizeof out.text, "%s", text);
+            free(text);
+        }
         fn(&out, ctx);
     }
     return (long)n;

@@ -14,6 +14,11 @@ int home_start(const home_options *opt, char *err, size_t errlen)
         snprintf(err, errlen, "--machine describes a simulated machine; this is a real one");
         return -1;
     }
+    if (opt->reg) {
+        snprintf(err, errlen, "--reg configures the simulated machine; on Windows edit the registry "
+                              "(regedit, or donginst install --reg FILE) and restart the service");
+        return -1;
+    }
     return 0;
 }
 

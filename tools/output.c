@@ -1,7 +1,8 @@
 /*
  * tools/output.c — how dongctl talks to its user: error messages, the JSON writer
- * behind --json, hex dumps and the progress bar.
+ * behind --json, hex dumps, the progress bar, and the numbers it reads back.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,7 +88,7 @@ void js_hex(const char *key, const uint8_t *bytes, size_t len)
  * stderr; with --json the same message also goes to stdout as {"error":...} so a
  * script reading stdout never sees an empty document.
  */
-int fail(int code, const char *fmt, ...)
+int dong_fail(int code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -110,12 +111,18 @@ int fail(int code, const char *fmt, ...)
     return code;
 }
 
-char *hexstr(char *buf, const uint8_t *bytes, size_t len)
+/* parse_uint — the numbers of a command line: decimal or 0x hex, nothing else. */
+bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-    for (size_t i = 0; i < len; i++)
-        snprintf(buf + 2 * i, 3, "%02x", bytes[i]);
-    buf[2 * len] = 0;
-    return buf;
+    char *end;
+
+    if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+        return false;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (*end || v > max)
+        return false;
+    *out = (unsigned long)v;
+    return true;
 }
 
 /*

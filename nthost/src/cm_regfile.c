@@ -21,6 +21,7 @@
  * tree order, so that importing it rebuilds the same keys, values and types.
  */
 #include "cm_internal.h"
+#include "nthost/nthost.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -42,6 +43,7 @@ typedef struct {
     bool failed;
 } cm_wbuf;
 
+/* Growable UTF-16 text; a failed allocation is remembered and reported once at the end. */
 static void wbuf_put(cm_wbuf *b, uint16_t c)
 {
     if (b->failed)
@@ -82,6 +84,7 @@ static const uint16_t cp1252_high[32] = {
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
+/* One REGEDIT4 (Windows-1252) byte as UTF-16. */
 static uint16_t cm_ansi_to_unicode(uint8_t c)
 {
     return (c >= 0x80 && c <= 0x9F) ? cp1252_high[c - 0x80] : c;
@@ -113,6 +116,7 @@ static int cm_fail(const cm_errsink *e, uint32_t line, int code, const char *fmt
     return code;
 }
 
+/* Line number of byte offset `upto`, for decoding errors found before lines exist. */
 static uint32_t cm_count_lines(const uint8_t *d, size_t upto)
 {
     uint32_t line = 1;
@@ -253,6 +257,7 @@ static const char *excerpt(cm_parser *p, uint32_t from)
     return p->excerpt;
 }
 
+/* Whether the text at `at` starts with the ASCII word, case-insensitively. */
 static bool match_ci(const cm_parser *p, uint32_t at, const char *word)
 {
     size_t k = strlen(word);
@@ -275,6 +280,7 @@ static int hexval(uint16_t c)
     return -1;
 }
 
+/* Queue an operation; nothing touches the registry before the whole file parsed. */
 static int push_op(cm_parser *p, const cm_op *op)
 {
     if (p->nops == p->ops_cap) {
@@ -464,6 +470,7 @@ static int widen_ansi(uint8_t **data, uint32_t *size)
     return 0;
 }
 
+/* dword:XXXXXXXX — 1 to 8 hex digits, stored little-endian. */
 static int parse_dword(cm_parser *p, cm_op *op)
 {
     uint32_t v = 0, digits = 0, start = p->pos;
@@ -613,6 +620,7 @@ static int parse_header(cm_parser *p)
     return 0;
 }
 
+/* The header, then one entry (key, value, comment or blank) per logical line. */
 static int parse_all(cm_parser *p)
 {
     int rc = parse_header(p);
@@ -745,6 +753,7 @@ static bool name_has_newline(const uint16_t *s, uint32_t n)
     return false;
 }
 
+/* A quoted name or string with regedit's two escapes. */
 static void put_escaped(cm_wbuf *b, const uint16_t *s, uint32_t n)
 {
     wbuf_put(b, '"');
@@ -756,6 +765,7 @@ static void put_escaped(cm_wbuf *b, const uint16_t *s, uint32_t n)
     wbuf_put(b, '"');
 }
 
+/* bb,bb,... wrapped with "\" continuation lines as regedit wraps them. */
 static void put_hex_list(cm_wbuf *b, const uint8_t *d, uint32_t n, uint32_t col)
 {
     static const char digits[] = "0123456789abcdef";
@@ -772,6 +782,7 @@ static void put_hex_list(cm_wbuf *b, const uint8_t *d, uint32_t n, uint32_t col)
     }
 }
 
+/* One value line in the most readable form that reads back byte for byte. */
 static void put_value(cm_wbuf *b, const cm_value *v)
 {
     uint32_t line_start = b->len;
@@ -816,6 +827,7 @@ static void put_key_path(cm_wbuf *b, const cm_key *key)
     wbuf_putn(b, key->name, key->name_len);
 }
 
+/* A [key] section with its values, then its (non-volatile) subkeys in order. */
 static int put_key(cm_wbuf *b, const cm_key *key, const cm_errsink *e)
 {
     if (name_has_newline(key->name, key->name_len))
@@ -892,4 +904,15 @@ int cm_export_reg_file(const char *path, const char *key_path, char *err, size_t
         rc = cm_fail(&e, 0, -EIO, "write error: %s", strerror(errno));
     free(data);
     return rc;
+}
+
+/* nthost.h's registry entry points: the same as the cm_ ones, for hosts and tools. */
+int nthost_registry_import(const char *path, char *err, size_t errlen)
+{
+    return cm_import_reg_file(path, err, errlen);
+}
+
+int nthost_registry_export(const char *path, const char *key_path, char *err, size_t errlen)
+{
+    return cm_export_reg_file(path, key_path ? key_path : "", err, errlen);
 }

@@ -104,6 +104,7 @@ static void cm_free_value(cm_value *v)
     free(v);
 }
 
+/* Drop every value of a key (deletion frees them at once: only the node lingers). */
 static void cm_free_values(cm_key *key)
 {
     for (uint32_t i = 0; i < key->nvalues; i++)
@@ -113,6 +114,7 @@ static void cm_free_values(cm_key *key)
     key->nvalues = key->values_cap = 0;
 }
 
+/* A detached key holding one reference: the tree link its parent will own. */
 static cm_key *cm_new_key(const uint16_t *name, uint32_t len)
 {
     cm_key *key = calloc(1, sizeof(*key));
@@ -400,6 +402,7 @@ void cm_init(void)
     cm_unlock();
 }
 
+/* Free the whole tree (cm_internal.h); open key objects keep their nodes alive. */
 void cm_shutdown(void)
 {
     cm_lock();
@@ -407,5 +410,6 @@ void cm_shutdown(void)
         cm_delete_tree(cm_root_key);
         cm_root_key = cm_machine_key = NULL;
     }
+    cm_time_source = NULL;                 /* the machine clock goes with the kernel */
     cm_unlock();
 }

@@ -30,6 +30,7 @@ typedef struct _CM_KEY_BODY {
     cm_key *Kcb;
 } CM_KEY_BODY, *PCM_KEY_BODY;
 
+/* The key object's last reference went: release its hold on the tree node. */
 static VOID CmpDeleteKeyObject(PVOID Object);
 
 static struct _OBJECT_TYPE CmpKeyType = {
@@ -85,6 +86,7 @@ static NTSTATUS CmpKeyFromHandle(HANDLE Handle, ACCESS_MASK Needed, cm_key **Key
     return STATUS_SUCCESS;
 }
 
+/* The NTSTATUS for a tree operation's result. */
 static NTSTATUS CmpStatusFromErrno(int rc)
 {
     switch (rc) {
@@ -97,11 +99,14 @@ static NTSTATUS CmpStatusFromErrno(int rc)
 }
 
 /*
- * CmpResolveParent — split ObjectAttributes into the key to start from and the path
- * below it (UTF-16 units). Takes a tree reference on *Start (cm lock held).
+ * CmpResolveStart — split ObjectAttributes into the key to start from and the path
+ * below it (UTF-16 units); *RootAccess is what the RootDirectory handle grants
+ * (everything for an absolute name). Cm lock held.
  */
-static NTSTATUS CmpResolveStart(POBJECT_ATTRIBUTES Oa, cm_key **Start, const WCHAR **Path, ULONG *Len)
+static NTSTATUS CmpResolveStart(POBJECT_ATTRIBUTES Oa, cm_key **Start, const WCHAR **Path, ULONG *Len,
+                                ACCESS_MASK *RootAccess)
 {
+    *RootAccess = KEY_ALL_ACCESS;
     if (!Oa || Oa->Length != sizeof(OBJECT_ATTRIBUTES))
         return STATUS_INVALID_PARAMETER;
     const WCHAR *name = Oa->ObjectName ? Oa->ObjectName->Buffer : NULL;
@@ -113,6 +118,7 @@ static NTSTATUS CmpResolveStart(POBJECT_ATTRIBUTES Oa, cm_key **Start, const WCH
         NTSTATUS status = CmpKeyFromHandle(Oa->RootDirectory, 0, &root);
         if (!NT_SUCCESS(status))
             return status;
+        ObpLookupHandle(Oa->RootDirectory, KernelMode, RootAccess);
         if (len && name[0] == L'\\')
             return STATUS_OBJECT_PATH_SYNTAX_BAD;
         *Start = root;
@@ -162,8 +168,9 @@ NTSTATUS NTAPI ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_A
     cm_key *start, *key = NULL;
     const WCHAR *path;
     ULONG len;
+    ACCESS_MASK root_access;
     cm_lock();
-    NTSTATUS status = CmpResolveStart(ObjectAttributes, &start, &path, &len);
+    NTSTATUS status = CmpResolveStart(ObjectAttributes, &start, &path, &len, &root_access);
     if (NT_SUCCESS(status) && start->deleted)
         status = STATUS_KEY_DELETED;
     if (NT_SUCCESS(status))
@@ -188,8 +195,9 @@ NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT
     const WCHAR *path;
     ULONG len;
     BOOLEAN created = FALSE;
+    ACCESS_MASK root_access;
     cm_lock();
-    NTSTATUS status = CmpResolveStart(ObjectAttributes, &start, &path, &len);
+    NTSTATUS status = CmpResolveStart(ObjectAttributes, &start, &path, &len, &root_access);
     if (NT_SUCCESS(status) && start->deleted)
         status = STATUS_KEY_DELETED;
     if (NT_SUCCESS(status)) {
@@ -206,6 +214,8 @@ NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT
             if (!key) {
                 if (leaf_len > CM_MAX_KEY_NAME_CHARS) {
                     status = STATUS_OBJECT_NAME_INVALID;
+                } else if (parent == start && !(root_access & KEY_CREATE_SUB_KEY)) {
+                    status = STATUS_ACCESS_DENIED;  /* creating below RootDirectory needs the right */
                 } else if (parent->is_volatile && !(CreateOptions & REG_OPTION_VOLATILE)) {
                     status = STATUS_CHILD_MUST_BE_VOLATILE;
                 } else {
@@ -251,6 +261,7 @@ NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle)
 /* ZwFlushKey — on NT, write the hive; here, save the registry to the flush file. */
 static char *CmpFlushFile;
 
+/* Where ZwFlushKey saves the registry (cm_internal.h). */
 void CmpSetFlushFile(const char *Path)
 {
     free(CmpFlushFile);
@@ -326,11 +337,10 @@ static NTSTATUS CmpFillValueInformation(const cm_value *v, KEY_VALUE_INFORMATION
         info->DataOffset = data_offset;
         info->DataLength = v->size;
         info->NameLength = name_bytes;
-        all = CmpCopyPart(out + fixed, Length - fixed, v->name, name_bytes);
-        if (all && Length > data_offset)
-            all = CmpCopyPart(out + data_offset, Length - data_offset, v->data, v->size);
-        else if (v->size)
-            all = FALSE;
+        CmpCopyPart(out + fixed, Length - fixed, v->name, name_bytes);
+        if (Length > data_offset)
+            CmpCopyPart(out + data_offset, Length - data_offset, v->data, v->size);
+        all = Length >= needed;            /* the alignment padding counts too */
         break;
     }
     case KeyValuePartialInformation:
@@ -353,6 +363,7 @@ static NTSTATUS CmpFillValueInformation(const cm_value *v, KEY_VALUE_INFORMATION
     return all ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
 }
 
+/* A value name argument; NULL means the default value, as an empty name does. */
 static void CmpValueName(PUNICODE_STRING Name, const uint16_t **s, uint32_t *len)
 {
     *s = Name && Name->Buffer ? (const uint16_t *)Name->Buffer : (const uint16_t *)L"";
@@ -457,6 +468,7 @@ static ULONG CmpFullNameBytes(const cm_key *key)
     return n;
 }
 
+/* Write "\REGISTRY\...\<key>" backwards from the end of a buffer of `bytes`. */
 static void CmpWriteFullName(const cm_key *key, WCHAR *out, ULONG bytes)
 {
     ULONG pos = bytes / sizeof(WCHAR);

@@ -49,6 +49,42 @@ static void elf_free_record(elf_record *r)
     free(r->strings);
 }
 
+static char *elf_render(const nthost_errlog_entry *e);
+
+static const char *const elf_severity_names[] = { "success", "information", "warning", "error" };
+
+/*
+ * elf_persist — append entry i to the file named by NTHOST_EVENTLOG_FILE (when set),
+ * one line per event: machine time, source, code, severity, final status, unique
+ * value, then the rendered message (or the insertion strings when no text exists).
+ */
+static void elf_persist(size_t i)
+{
+    const char *path = getenv("NTHOST_EVENTLOG_FILE");
+    nthost_errlog_entry e;
+    if (!path || !*path || !nthost_errlog_get(i, &e))
+        return;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;
+    char *text = elf_render(&e);
+    fprintf(f, "%llu.%09llu %s 0x%08X %s status=0x%08X unique=%u ", (unsigned long long)(e.machine_time_ns / 1000000000u),
+            (unsigned long long)(e.machine_time_ns % 1000000000u), e.source, e.error_code,
+            elf_severity_names[e.severity], e.final_status, e.unique_error_value);
+    if (text) {
+        for (char *c = text; *c; c++)
+            if (*c == '\n' || *c == '\r')
+                *c = ' ';                    /* one event, one line */
+        fprintf(f, "%s\n", text);
+    } else {
+        for (size_t k = 0; k < e.nstrings; k++)
+            fprintf(f, "%s\"%s\"", k ? " " : "", e.strings[k]);
+        fputc('\n', f);
+    }
+    free(text);
+    fclose(f);
+}
+
 int elf_log_write(const elf_event *ev)
 {
     elf_record r = { 0 };
@@ -100,7 +136,9 @@ int elf_log_write(const elf_event *ev)
         elf_cap = cap;
     }
     elf_records[elf_count++] = r;
+    size_t index = elf_count - 1;
     pthread_mutex_unlock(&elf_mutex);
+    elf_persist(index);
     return 0;
 }
 
@@ -189,8 +227,22 @@ static bool elf_resolve_mc(const char *element, char *out, size_t outlen)
     return true;
 }
 
-/* Message text of one entry from the first message file that has its id. */
+/* Message text of one entry from the first message file that has its id, without
+ * the trailing line break (the viewer shows none). */
+static char *elf_render_raw(const nthost_errlog_entry *e);
+
 static char *elf_render(const nthost_errlog_entry *e)
+{
+    char *text = elf_render_raw(e);
+    if (text) {
+        size_t n = strlen(text);
+        while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+            text[--n] = 0;
+    }
+    return text;
+}
+
+static char *elf_render_raw(const nthost_errlog_entry *e)
 {
     if (!strcmp(e->source, ELF_SCM_SOURCE)) {
         for (size_t i = 0; i < sizeof(elf_scm_messages) / sizeof(elf_scm_messages[0]); i++)
@@ -222,11 +274,5 @@ char *nthost_errlog_format(size_t i)
     nthost_errlog_entry e;
     if (!nthost_errlog_get(i, &e))
         return NULL;
-    char *text = elf_render(&e);
-    if (text) {
-        size_t n = strlen(text);
-        while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-            text[--n] = 0;                /* the viewer shows no trailing line break */
-    }
-    return text;
+    return elf_render(&e);
 }

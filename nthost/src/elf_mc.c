@@ -86,6 +86,7 @@ static char *mc_next_line(mc_parser *p)
     return line;
 }
 
+/* Strip surrounding blanks in place. */
 static char *mc_trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -96,6 +97,7 @@ static char *mc_trim(char *s)
     return s;
 }
 
+/* A decimal or 0x-prefixed hex number, as mc accepts. */
 static bool mc_number(const char *s, uint32_t *v)
 {
     char *end;

@@ -26,6 +26,8 @@ VOID ExpPoolUsageByTag(ULONG Tag, PEXP_POOL_USAGE Usage);
 /* TRUE if [Address, Address+Length) lies inside a live pool block (for verifier checks
  * of objects that must live in nonpaged memory). */
 BOOLEAN ExpIsPoolAddress(const void *Address);
+/* TRUE if Body is exactly the start of a live pool block (constant time). */
+BOOLEAN ExpIsPoolBlock(const void *Body);
 /* Allocation with an explicit owner image (for nthost code allocating on a driver's
  * behalf, e.g. IoAllocateErrorLogEntry). */
 PVOID ExpAllocatePoolForImage(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, const void *Caller);

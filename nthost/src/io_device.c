@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cm_internal.h"
 #include "io_internal.h"
 #include "ob_internal.h"
 
@@ -30,9 +31,47 @@ typedef struct iop_devobj_ext {
     PDEVICE_OBJECT AttachedTo; /* the device this one is attached on top of */
 } iop_devobj_ext;
 
-/* Guards every driver's device list and the attachment links. */
+/* Guards every driver's device list, the attachment links and the quarantine. */
 static KSPIN_LOCK iop_database_lock;
 static LONG iop_autogen_counter;
+
+/*
+ * With the verifier on, a deleted device object is kept (referenced) until its driver
+ * goes, so that a second IoDeleteDevice finds it marked instead of freed memory.
+ */
+#define IOP_DELETED_KEPT 32
+static PDEVICE_OBJECT iop_deleted[IOP_DELETED_KEPT];
+static ULONG iop_deleted_next;
+
+/* Keep `dev` referenced in the quarantine; returns the device it pushed out, if any. */
+static PDEVICE_OBJECT iop_quarantine_device(PDEVICE_OBJECT dev)
+{
+    ObReferenceObject(dev);
+    KIRQL irql;
+    KeAcquireSpinLock(&iop_database_lock, &irql);
+    PDEVICE_OBJECT old = iop_deleted[iop_deleted_next];
+    iop_deleted[iop_deleted_next] = dev;
+    iop_deleted_next = (iop_deleted_next + 1) % IOP_DELETED_KEPT;
+    KeReleaseSpinLock(&iop_database_lock, irql);
+    return old;
+}
+
+/* Release the quarantined devices of `drv` (NULL: all of them). */
+static void iop_release_deleted(PDRIVER_OBJECT drv)
+{
+    for (ULONG i = 0; i < IOP_DELETED_KEPT; i++) {
+        KIRQL irql;
+        KeAcquireSpinLock(&iop_database_lock, &irql);
+        PDEVICE_OBJECT d = iop_deleted[i];
+        if (d && (!drv || d->DriverObject == drv))
+            iop_deleted[i] = NULL;
+        else
+            d = NULL;
+        KeReleaseSpinLock(&iop_database_lock, irql);
+        if (d)
+            ObDereferenceObject(d);
+    }
+}
 
 static VOID iop_delete_device_object(PVOID Object);
 static VOID iop_delete_driver_object(PVOID Object);
@@ -137,12 +176,23 @@ VOID IopDriverEntryReturned(PDRIVER_OBJECT DriverObject)
 
 VOID IopDeleteDriverObject(PDRIVER_OBJECT DriverObject)
 {
+    iop_release_deleted(DriverObject);
     ObpNsRemove(&DriverObject->DriverName, OB_NS_DRIVER, DriverObject);
     ObDereferenceObject(DriverObject);
 }
 
 VOID IopCheckDriverUnload(PDRIVER_OBJECT DriverObject, PCSTR ImageName, PVOID Base, SIZE_T Size)
 {
+    ULONG irps = IopCountDriverIrps(DriverObject);
+    if (irps)
+        VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, (ULONG_PTR)DriverObject, irps,
+                   (ULONG_PTR)DriverObject->DriverUnload, 0, (const void *)(ULONG_PTR)DriverObject->DriverUnload, NULL,
+                   "driver %s unloaded with %lu IRP(s) it never completed", ImageName, (unsigned long)irps);
+    ULONG items = IopCountDriverWorkItems(DriverObject);
+    if (items)
+        VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, (ULONG_PTR)DriverObject, items,
+                   (ULONG_PTR)DriverObject->DriverUnload, 0, (const void *)(ULONG_PTR)DriverObject->DriverUnload, NULL,
+                   "driver %s unloaded with %lu work item(s) still queued", ImageName, (unsigned long)items);
     PDEVICE_OBJECT left = NULL;
     KIRQL irql;
     KeAcquireSpinLock(&iop_database_lock, &irql);
@@ -154,16 +204,6 @@ VOID IopCheckDriverUnload(PDRIVER_OBJECT DriverObject, PCSTR ImageName, PVOID Ba
         VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, (ULONG_PTR)left, 0,
                    (ULONG_PTR)DriverObject->DriverUnload, 0, (const void *)(ULONG_PTR)DriverObject->DriverUnload, NULL,
                    "driver %s unloaded without deleting device object %p", ImageName, (void *)left);
-    ULONG irps = IopCountDriverIrps(DriverObject);
-    if (irps)
-        VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, (ULONG_PTR)DriverObject, irps,
-                   (ULONG_PTR)DriverObject->DriverUnload, 0, (const void *)(ULONG_PTR)DriverObject->DriverUnload, NULL,
-                   "driver %s unloaded with %lu IRP(s) it never completed", ImageName, (unsigned long)irps);
-    ULONG items = IopCountDriverWorkItems(DriverObject);
-    if (items)
-        VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, (ULONG_PTR)DriverObject, items,
-                   (ULONG_PTR)DriverObject->DriverUnload, 0, (const void *)(ULONG_PTR)DriverObject->DriverUnload, NULL,
-                   "driver %s unloaded with %lu work item(s) still queued", ImageName, (unsigned long)items);
     ULONG links = ObpNsCountLinksCreatedIn((ULONG_PTR)Base, (ULONG_PTR)Base + Size);
     if (links)
         VfBugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, 0, links,
@@ -267,6 +307,11 @@ VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
                               (void *)DeviceObject);
         return;
     }
+    if (IopVerifierEnabled()) {
+        PDEVICE_OBJECT old = iop_quarantine_device(DeviceObject);
+        if (old)
+            ObDereferenceObject(old);
+    }
     if (DeviceObject->Flags & DO_SHUTDOWN_REGISTERED)
         IoUnregisterShutdownNotification(DeviceObject);
     if (DeviceObject->Timer)
@@ -303,15 +348,34 @@ NTSTATUS IopReferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject)
     return st;
 }
 
-/* IopDereferenceDeviceForOpen: an open of the device ended (close, or failed create). */
+/* IopDereferenceDeviceForOpen: an open of the device ended (close, or failed create).
+ * The last open of an unload-pending driver's devices lets its unload proceed. */
 VOID IopDereferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject)
 {
     KIRQL irql;
     KeAcquireSpinLock(&iop_database_lock, &irql);
     BOOLEAN finish = --DeviceObject->ReferenceCount == 0 && (iop_ext(DeviceObject)->ExtensionFlags & DOE_DELETE_PENDING);
+    BOOLEAN unload = DeviceObject->ReferenceCount == 0 && (iop_ext(DeviceObject)->ExtensionFlags & DOE_UNLOAD_PENDING);
+    for (PDEVICE_OBJECT d = DeviceObject->DriverObject->DeviceObject; unload && d; d = d->NextDevice)
+        unload = d->ReferenceCount == 0;
     KeReleaseSpinLock(&iop_database_lock, irql);
     if (finish)
         iop_complete_delete(DeviceObject);
+    if (unload)
+        svc_unload_ready(DeviceObject->DriverObject);
+}
+
+BOOLEAN IopMarkDriverUnloadPending(PDRIVER_OBJECT DriverObject)
+{
+    BOOLEAN open = FALSE;
+    KIRQL irql;
+    KeAcquireSpinLock(&iop_database_lock, &irql);
+    for (PDEVICE_OBJECT d = DriverObject->DeviceObject; d; d = d->NextDevice) {
+        iop_ext(d)->ExtensionFlags |= DOE_UNLOAD_PENDING;
+        open |= d->ReferenceCount != 0;
+    }
+    KeReleaseSpinLock(&iop_database_lock, irql);
+    return open;
 }
 
 /* ---- device stacks ------------------------------------------------------------------- */
@@ -388,4 +452,10 @@ VOID IopDeviceInitialize(void)
 {
     KeInitializeSpinLock(&iop_database_lock);
     iop_autogen_counter = 0;
+    iop_deleted_next = 0;
+}
+
+VOID IopDeviceTeardown(void)
+{
+    iop_release_deleted(NULL);
 }

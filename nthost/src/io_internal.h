@@ -99,7 +99,7 @@ NTSTATUS NTAPI IopInvalidDeviceRequest(PDEVICE_OBJECT DeviceObject, PIRP Irp);
  * IopThreadRundown: a thread is exiting: cancel the IRPs it issued and wait (machine
  * time, up to NT's five minutes) for their drivers to complete them; IRPs still not
  * completed are disassociated from it. Called by the exiting thread at PASSIVE_LEVEL
- * (Win32 threads from win32_thread.c; system threads from the kernel's thread exit).
+ * from KiExitThread, and by nthost_shutdown for the booting thread.
  */
 VOID IopThreadRundown(PETHREAD Thread);
 
@@ -117,6 +117,11 @@ NTSTATUS IopCreateDriverObject(PCUNICODE_STRING ServiceName, PVOID ImageBase, UL
 PCUNICODE_STRING IopDeviceName(PDEVICE_OBJECT DeviceObject);
 /* DriverEntry returned success: clear DO_DEVICE_INITIALIZING on the driver's devices. */
 VOID IopDriverEntryReturned(PDRIVER_OBJECT DriverObject);
+/* A stop request (NT's IopUnloadDriver): every device of the driver becomes
+ * unload-pending, so new opens fail. TRUE when a device is still open: DriverUnload
+ * must then wait, and svc_unload_ready(DriverObject) is called when the last open
+ * of the driver's devices ends. */
+BOOLEAN IopMarkDriverUnloadPending(PDRIVER_OBJECT DriverObject);
 /* The driver is gone (DriverEntry failed or DriverUnload returned): remove its name and
  * drop the loader's reference. */
 VOID IopDeleteDriverObject(PDRIVER_OBJECT DriverObject);
@@ -150,6 +155,7 @@ extern POBJECT_TYPE IopDriverType;
 
 /* Device opens (io_device.c): ReferenceCount bookkeeping, exclusive devices. */
 VOID IopDeviceInitialize(void);
+VOID IopDeviceTeardown(void);
 NTSTATUS IopReferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject);
 VOID IopDereferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject);
 

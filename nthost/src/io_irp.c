@@ -44,7 +44,7 @@ static KSPIN_LOCK iop_lock;          /* records, the thread IRP list, the quaran
 static KSPIN_LOCK iop_cancel_lock;   /* the cancel spin lock */
 static iop_irp_rec *iop_hash[IOP_HASH_BUCKETS];
 static LIST_ENTRY iop_records;
-static LIST_ENTRY iop_thread_irps;
+static LIST_ENTRY iop_thread_irps = { &iop_thread_irps, &iop_thread_irps };
 static iop_irp_rec *iop_quarantine[IOP_QUARANTINE];
 static ULONG iop_quarantine_next;
 static size_t iop_live_irps;
@@ -204,7 +204,9 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
         IOP_VERIFIER_STOP(IOP_VF_FREE_NOT_IRP, Irp, 0, 0, __builtin_return_address(0),
                           "IoFreeIrp was given something that is not an allocated IRP (freed twice?)");
     }
-    if (r->state == IOP_IRP_DISPATCHED || r->state == IOP_IRP_COMPLETING) {
+    /* Freeing from a completion routine (then returning MORE_PROCESSING_REQUIRED) is
+     * how a creator takes its IRP back; freeing one a driver still holds is not. */
+    if (r->state == IOP_IRP_DISPATCHED) {
         KeReleaseSpinLock(&iop_lock, irql);
         IOP_VERIFIER_STOP(IOP_VF_FREE_IRP_IN_USE, __builtin_return_address(0), Irp, 0, __builtin_return_address(0),
                           "IoFreeIrp was given an IRP that a driver still holds");
@@ -559,14 +561,13 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
     }
     if (ev_ref)
         ObDereferenceObject(ev_ref);
-    if (r->io_memory) {
+    /* Back with the I/O manager, which releases its own IRPs. */
+    KIRQL lk;
+    KeAcquireSpinLock(&iop_lock, &lk);
+    r->state = IOP_IRP_OWNED;
+    KeReleaseSpinLock(&iop_lock, lk);
+    if (r->io_memory)
         IoFreeIrp(irp);
-    } else {
-        KIRQL lk;
-        KeAcquireSpinLock(&iop_lock, &lk);
-        r->state = IOP_IRP_OWNED;
-        KeReleaseSpinLock(&iop_lock, lk);
-    }
 }
 
 /*

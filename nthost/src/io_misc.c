@@ -39,6 +39,7 @@ NTSTATUS IopInitialize(ULONG ParallelPorts)
 VOID IopTeardown(void)
 {
     IopWorkerTeardown();
+    IopDeviceTeardown();
     IopTimerTeardown();
     IopIrpTeardown();
     ObpNsTeardown();

@@ -108,6 +108,7 @@ struct _KTHREAD {
 
     LIST_ENTRY MutantListHead; /* mutexes owned */
     LONG KernelApcDisable;     /* KeEnterCriticalRegion / mutex depth (negative when disabled) */
+    KPRIORITY Priority;           /* kept for KeQueryPriorityThread; the scheduler is round-robin */
     KPROCESSOR_MODE PreviousMode; /* ExGetPreviousMode: UserMode while Io runs a Win32 request */
 
     /* Scheduling and verifier bookkeeping. */

@@ -59,7 +59,7 @@ VOID KiSetMachineBus(sim_bus *Bus)
 
 /* IoConnectInterrupt: connects ServiceRoutine to Vector. Sharing needs every
  * connection on the vector to agree to share and to use the same mode. */
-NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject, PKSERVICE_ROUTINE ServiceRoutine,
+NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObjectOut, PKSERVICE_ROUTINE ServiceRoutine,
                                   PVOID ServiceContext, PKSPIN_LOCK SpinLock, ULONG Vector, KIRQL Irql,
                                   KIRQL SynchronizeIrql, KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector,
                                   KAFFINITY ProcessorEnableMask, BOOLEAN FloatingSave)
@@ -70,7 +70,7 @@ NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject, PKSERVICE_ROUTIN
         VfBugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, self->Irql, 0, (ULONG_PTR)__builtin_return_address(0),
                    __builtin_return_address(0), NULL, "IoConnectInterrupt at IRQL %u (must be PASSIVE_LEVEL)",
                    self->Irql);
-    *InterruptObject = NULL;
+    *InterruptObjectOut = NULL;
     if (Vector < KI_PRIMARY_VECTOR_BASE || Vector >= KI_PRIMARY_VECTOR_BASE + KI_ISA_IRQS ||
         SynchronizeIrql < Irql || Irql <= DISPATCH_LEVEL || (ProcessorEnableMask & 1) == 0 ||
         ServiceRoutine == NULL)
@@ -99,7 +99,7 @@ NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject, PKSERVICE_ROUTIN
     InsertTailList(&Ki.InterruptList[irq], &intr->InterruptListEntry);
     /* An edge that came before anyone listened is lost, as on a real PIC. */
     Ki.IrqLatched[irq] = FALSE;
-    *InterruptObject = intr;
+    *InterruptObjectOut = intr;
     return STATUS_SUCCESS;
 }
 

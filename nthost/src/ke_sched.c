@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ex_internal.h"
+#include "io_internal.h"
 #include "ki.h"
 #include "ob_internal.h"
 
@@ -313,6 +314,7 @@ static void KipVerifyThreadExit(PKTHREAD Self)
 VOID KiExitThread(NTSTATUS ExitStatus)
 {
     PKTHREAD self = KiRequireCurrentThread("KiExitThread");
+    IopThreadRundown(self); /* IoCancelThreadIo: the thread's outstanding IRPs */
     KiDeliverPending();
     KipVerifyThreadExit(self);
     KiAbandonMutexes(self);
@@ -365,10 +367,10 @@ VOID KiDetachHostThread(void)
 
 static void KipDeadlock(void)
 {
+    /* The thread list (what each one waits on) follows in the bug check report. */
     fprintf(stderr, "*** nthost: DEADLOCK — every thread is blocked and no timer, timeout or device "
                     "event can wake any of them (machine time %.6f s)\n",
             (double)KiNow() / 1e9);
-    KiDumpThreads(stderr);
     PKTHREAD first = NULL;
     for (PLIST_ENTRY e = Ki.ThreadList.Flink; e != &Ki.ThreadList; e = e->Flink) {
         PKTHREAD t = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);

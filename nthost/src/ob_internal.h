@@ -25,6 +25,7 @@ typedef VOID OB_CLOSE_PROCEDURE(PVOID Object, ULONG_PTR HandleCount);
  *   static OBJECT_TYPE IopFileType = { .Name = "File", ... };
  *   static POBJECT_TYPE IopFileTypePtr = &IopFileType;
  *   POBJECT_TYPE *IoFileObjectType = &IopFileTypePtr;                           */
+typedef struct _OBJECT_TYPE OBJECT_TYPE;
 struct _OBJECT_TYPE {
     PCSTR Name;
     ULONG PoolTag;                  /* tag of the object's pool block */

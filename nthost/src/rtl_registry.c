@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "ex_internal.h"
+
 /* Tag of the DIRECT string buffers handed to the driver: "RtlQ" in pool dumps. */
 #define RTLP_POOL_TAG ((ULONG)'R' | (ULONG)'t' << 8 | (ULONG)'l' << 16 | (ULONG)'Q' << 24)
 #define RTLP_RELATIVE_MASK 0x0000FFFFu /* RelativeTo without the HANDLE/OPTIONAL flags */
@@ -150,6 +152,14 @@ static WCHAR *rtlp_expand(const WCHAR *src, ULONG len, const WCHAR *env, ULONG *
     return out;
 }
 
+/* What every entry of one RtlQueryRegistryValues call shares. */
+typedef struct rtlp_query {
+    PVOID Context;
+    const WCHAR *Environment;
+    const void *Caller;        /* the driver, charged for DIRECT string buffers */
+} rtlp_query;
+
+/* Types DIRECT stores into a UNICODE_STRING. */
 static BOOLEAN rtlp_is_string(ULONG type)
 {
     return type == REG_SZ || type == REG_EXPAND_SZ || type == REG_MULTI_SZ;
@@ -161,25 +171,33 @@ static BOOLEAN rtlp_is_string(ULONG type)
  * most a ULONG is stored in place; larger data needs a buffer whose first LONG is its
  * size — negative: data only; positive: length, type, then data.
  */
-static NTSTATUS rtlp_store_direct(PRTL_QUERY_REGISTRY_TABLE e, ULONG type, PVOID data, ULONG len)
+static NTSTATUS rtlp_store_direct(PRTL_QUERY_REGISTRY_TABLE e, ULONG type, PVOID data, ULONG len,
+                                  const void *caller)
 {
     if ((e->Flags & RTL_QUERY_REGISTRY_TYPECHECK) &&
         (e->DefaultType >> RTL_QUERY_REGISTRY_TYPECHECK_SHIFT) != type)
         return STATUS_OBJECT_TYPE_MISMATCH;
     if (rtlp_is_string(type) && !(e->Flags & RTL_QUERY_REGISTRY_NOSTRING)) {
+        /* Registry strings normally carry their NUL; data stored without one still
+         * yields the whole string (and gets a NUL when there is room for it). */
         PUNICODE_STRING us = e->EntryContext;
-        if (len > MAXUSHORT)
+        const WCHAR *w = data;
+        BOOLEAN terminated = len >= sizeof(WCHAR) && w[len / sizeof(WCHAR) - 1] == 0;
+        ULONG need = terminated ? len : len + sizeof(WCHAR);
+        if (need > MAXUSHORT)
             return STATUS_BUFFER_TOO_SMALL;
         if (!us->Buffer) {
-            us->Buffer = ExAllocatePoolWithTag(PagedPool, len ? len : sizeof(WCHAR), RTLP_POOL_TAG);
+            us->Buffer = ExpAllocatePoolForImage(PagedPool, need, RTLP_POOL_TAG, caller);
             if (!us->Buffer)
                 return STATUS_INSUFFICIENT_RESOURCES;
-            us->MaximumLength = (USHORT)(len ? len : sizeof(WCHAR));
+            us->MaximumLength = (USHORT)need;
         } else if (len > us->MaximumLength) {
             return STATUS_BUFFER_TOO_SMALL;
         }
         memcpy(us->Buffer, data, len);
-        us->Length = (USHORT)(len >= sizeof(WCHAR) ? len - sizeof(WCHAR) : 0);
+        us->Length = (USHORT)(terminated ? len - sizeof(WCHAR) : len);
+        if (!terminated && us->MaximumLength >= need)
+            us->Buffer[len / sizeof(WCHAR)] = 0;
         return STATUS_SUCCESS;
     }
     if (len <= sizeof(ULONG)) {
@@ -203,12 +221,13 @@ static NTSTATUS rtlp_store_direct(PRTL_QUERY_REGISTRY_TABLE e, ULONG type, PVOID
     return STATUS_SUCCESS;
 }
 
+/* Hand one (already expanded) value to the entry: DIRECT storage or its routine. */
 static NTSTATUS rtlp_call(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type, PVOID data, ULONG len,
-                          PVOID Context)
+                          const rtlp_query *q)
 {
     if (e->Flags & RTL_QUERY_REGISTRY_DIRECT)
-        return rtlp_store_direct(e, type, data, len);
-    return e->QueryRoutine(name, type, data, len, Context, e->EntryContext);
+        return rtlp_store_direct(e, type, data, len, q->Caller);
+    return e->QueryRoutine(name, type, data, len, q->Context, e->EntryContext);
 }
 
 /*
@@ -217,10 +236,10 @@ static NTSTATUS rtlp_call(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type, P
  * entry for a whole REG_MULTI_SZ) asks for the raw data.
  */
 static NTSTATUS rtlp_deliver(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type, PVOID data, ULONG len,
-                             PVOID Context, const WCHAR *env)
+                             const rtlp_query *q)
 {
     if (e->Flags & RTL_QUERY_REGISTRY_NOEXPAND)
-        return rtlp_call(e, name, type, data, len, Context);
+        return rtlp_call(e, name, type, data, len, q);
     if (type == REG_MULTI_SZ) {
         const WCHAR *s = data;
         size_t n = len / sizeof(WCHAR), i = 0;
@@ -230,21 +249,21 @@ static NTSTATUS rtlp_deliver(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type
             while (k < n && s[k])
                 k++;
             ULONG bytes = (ULONG)((k - i + (k < n ? 1 : 0)) * sizeof(WCHAR));
-            status = rtlp_call(e, name, REG_SZ, (PVOID)(s + i), bytes, Context);
+            status = rtlp_call(e, name, REG_SZ, (PVOID)(s + i), bytes, q);
             i = k + 1;
         }
         return status;
     }
     if (type == REG_EXPAND_SZ) {
         ULONG xlen;
-        WCHAR *x = rtlp_expand(data, len, env, &xlen);
+        WCHAR *x = rtlp_expand(data, len, q->Environment, &xlen);
         if (!x)
             return STATUS_INSUFFICIENT_RESOURCES;
-        NTSTATUS status = rtlp_call(e, name, REG_SZ, x, xlen, Context);
+        NTSTATUS status = rtlp_call(e, name, REG_SZ, x, xlen, q);
         free(x);
         return status;
     }
-    return rtlp_call(e, name, type, data, len, Context);
+    return rtlp_call(e, name, type, data, len, q);
 }
 
 /* The default data's length when DefaultLength is 0 for a string type. */
@@ -285,12 +304,12 @@ static NTSTATUS rtlp_query_value(HANDLE Key, PWSTR Name, PKEY_VALUE_PARTIAL_INFO
 }
 
 /* A named entry: the value, else the default, else nothing (or the REQUIRED error). */
-static NTSTATUS rtlp_query_named(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, PVOID Context, const WCHAR *env)
+static NTSTATUS rtlp_query_named(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, const rtlp_query *q)
 {
     PKEY_VALUE_PARTIAL_INFORMATION info = NULL;
     NTSTATUS status = Key ? rtlp_query_value(Key, e->Name, &info) : STATUS_OBJECT_NAME_NOT_FOUND;
     if (NT_SUCCESS(status)) {
-        status = rtlp_deliver(e, e->Name, info->Type, info->Data, info->DataLength, Context, env);
+        status = rtlp_deliver(e, e->Name, info->Type, info->Data, info->DataLength, q);
         free(info);
         if (NT_SUCCESS(status) && (e->Flags & RTL_QUERY_REGISTRY_DELETE)) {
             UNICODE_STRING name;
@@ -309,11 +328,11 @@ static NTSTATUS rtlp_query_named(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, PVOID 
     ULONG dlen = e->DefaultLength;
     if (!dlen && e->DefaultData)
         dlen = rtlp_default_length(dtype, e->DefaultData);
-    return rtlp_deliver(e, e->Name, dtype, e->DefaultData, dlen, Context, env);
+    return rtlp_deliver(e, e->Name, dtype, e->DefaultData, dlen, q);
 }
 
 /* An entry without a Name: the QueryRoutine sees every value of the key. */
-static NTSTATUS rtlp_query_all(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, PVOID Context, const WCHAR *env)
+static NTSTATUS rtlp_query_all(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, const rtlp_query *q)
 {
     if (!Key)
         return (e->Flags & RTL_QUERY_REGISTRY_REQUIRED) ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_SUCCESS;
@@ -348,7 +367,7 @@ static NTSTATUS rtlp_query_all(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, PVOID Co
         }
         memcpy(name, info->Name, info->NameLength);
         name[nchars] = 0;
-        status = rtlp_deliver(e, name, info->Type, (PUCHAR)info + info->DataOffset, info->DataLength, Context, env);
+        status = rtlp_deliver(e, name, info->Type, (PUCHAR)info + info->DataOffset, info->DataLength, q);
         if (NT_SUCCESS(status) && (e->Flags & RTL_QUERY_REGISTRY_DELETE)) {
             UNICODE_STRING uname = { (USHORT)info->NameLength, (USHORT)info->NameLength, name };
             ZwDeleteValueKey(Key, &uname);     /* the next value moves to this index */
@@ -379,7 +398,7 @@ NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path, PRTL_QUERY_
     if (!NT_SUCCESS(status))
         return (status == STATUS_OBJECT_NAME_NOT_FOUND && (RelativeTo & RTL_REGISTRY_OPTIONAL)) ? STATUS_SUCCESS
                                                                                                : status;
-    const WCHAR *env = Environment ? Environment : rtlp_default_environment;
+    rtlp_query q = { Context, Environment ? Environment : rtlp_default_environment, __builtin_return_address(0) };
     HANDLE current = top;
     for (PRTL_QUERY_REGISTRY_TABLE e = QueryTable; NT_SUCCESS(status) && (e->QueryRoutine || e->Name); e++) {
         if (e->Flags & (RTL_QUERY_REGISTRY_SUBKEY | RTL_QUERY_REGISTRY_TOPKEY)) {
@@ -403,8 +422,8 @@ NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path, PRTL_QUERY_
             if (!e->QueryRoutine)
                 continue;
             status = (e->Flags & RTL_QUERY_REGISTRY_NOVALUE)
-                         ? e->QueryRoutine(NULL, REG_NONE, NULL, 0, Context, e->EntryContext)
-                         : rtlp_query_all(e, current, Context, env);
+                         ? e->QueryRoutine(NULL, REG_NONE, NULL, 0, q.Context, e->EntryContext)
+                         : rtlp_query_all(e, current, &q);
             continue;
         }
         if (e->Flags & RTL_QUERY_REGISTRY_DIRECT) {
@@ -412,15 +431,15 @@ NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path, PRTL_QUERY_
                 status = STATUS_INVALID_PARAMETER;
                 break;
             }
-            status = rtlp_query_named(e, current, Context, env);
+            status = rtlp_query_named(e, current, &q);
         } else if (!e->QueryRoutine) {
             status = STATUS_INVALID_PARAMETER;
         } else if (e->Flags & RTL_QUERY_REGISTRY_NOVALUE) {
-            status = e->QueryRoutine(NULL, REG_NONE, NULL, 0, Context, e->EntryContext);
+            status = e->QueryRoutine(NULL, REG_NONE, NULL, 0, q.Context, e->EntryContext);
         } else if (e->Name) {
-            status = rtlp_query_named(e, current, Context, env);
+            status = rtlp_query_named(e, current, &q);
         } else {
-            status = rtlp_query_all(e, current, Context, env);
+            status = rtlp_query_all(e, current, &q);
         }
     }
     if (sub)

@@ -674,17 +674,27 @@ void svc_stop_all(void)
         if (!best || nthost_service_stop(name))
             break;
     }
+    /* Drivers without DriverUnload stay loaded until power-off, as on NT; power-off
+     * is now: their devices and driver object go and the image is unloaded, without
+     * the unload checks (nothing of theirs was asked to clean up). */
     pthread_mutex_lock(&svc_mutex);
-    /* Drivers without DriverUnload stay loaded until the process ends, as on NT. */
-    svc_record **link = &svc_records;
-    while (*link) {
-        svc_record *r = *link;
-        if (r->state == NTHOST_SERVICE_STOPPED) {
-            *link = r->next;
-            free(r);
-        } else {
-            link = &r->next;
-        }
-    }
+    svc_record *list = svc_records;
+    svc_records = NULL;
     pthread_mutex_unlock(&svc_mutex);
+    while (list) {
+        svc_record *r = list;
+        list = r->next;
+        if (r->driver) {
+            while (r->driver->DeviceObject) {
+                PDEVICE_OBJECT dev = r->driver->DeviceObject;
+                IoDeleteDevice(dev);
+                if (r->driver->DeviceObject == dev)
+                    break;                  /* still referenced: it goes with its last reference */
+            }
+            IopDeleteDriverObject(r->driver);
+            VfUnregisterImage(r->base);
+            dlclose(r->dl);
+        }
+        free(r);
+    }
 }

@@ -207,19 +207,12 @@ typedef struct w32_thread_start {
     LPVOID param;
 } w32_thread_start;
 
-/* A Win32 thread ends: its outstanding I/O is cancelled (IoCancelThreadIo), then it
- * terminates with the exit code as its status. */
-static DECLSPEC_NORETURN void w32_exit(DWORD code)
-{
-    IopThreadRundown(KeGetCurrentThread());
-    KiExitThread((NTSTATUS)code);
-}
-
+/* The thread's exit code is its exit status; thread exit cancels its outstanding I/O. */
 static VOID NTAPI w32_thread_main(PVOID Context)
 {
     w32_thread_start s = *(w32_thread_start *)Context;
     free(Context);
-    w32_exit(s.start(s.param));
+    KiExitThread((NTSTATUS)s.start(s.param));
 }
 
 HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwStackSize,
@@ -263,7 +256,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
 void WINAPI ExitThread(DWORD dwExitCode)
 {
     KiRequireCurrentThread("ExitThread");
-    w32_exit(dwExitCode);
+    KiExitThread((NTSTATUS)dwExitCode);
 }
 
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode)

@@ -166,7 +166,8 @@ typedef struct w32_request {
     PIO_STACK_LOCATION sp;
     LPOVERLAPPED ov;
     BOOLEAN sync;
-    IO_STATUS_BLOCK iosb; /* synchronous handles */
+    BOOLEAN use_file_offset; /* read/write at the file object's current offset */
+    IO_STATUS_BLOCK iosb;    /* synchronous handles */
     KEVENT done;
 } w32_request;
 
@@ -219,6 +220,26 @@ static BOOL w32_abort(w32_request *rq, NTSTATUS st)
 }
 
 /*
+ * NT serializes the requests on a synchronous file object: one at a time, in the
+ * order the threads asked (FILE_OBJECT.Busy, .Waiters and the .Lock event).
+ */
+static void w32_lock_file(PFILE_OBJECT fo)
+{
+    while (InterlockedCompareExchange((LONG volatile *)&fo->Busy, 1, 0) != 0) {
+        InterlockedIncrement((LONG volatile *)&fo->Waiters);
+        KeWaitForSingleObject(&fo->Lock, Executive, UserMode, FALSE, NULL);
+        InterlockedDecrement((LONG volatile *)&fo->Waiters);
+    }
+}
+
+static void w32_unlock_file(PFILE_OBJECT fo)
+{
+    InterlockedExchange((LONG volatile *)&fo->Busy, 0);
+    if (fo->Waiters)
+        KeSetEvent(&fo->Lock, IO_NO_INCREMENT, FALSE);
+}
+
+/*
  * Send the request. Returns the status the caller sees: the final status on a
  * synchronous handle (after waiting), the dispatch status on an overlapped one (with
  * the OVERLAPPED primed to STATUS_PENDING first, as kernel32 does). *info gets the
@@ -250,6 +271,12 @@ static NTSTATUS w32_send(w32_request *rq, ULONG_PTR *info)
         }
     }
     IopQueueThreadIrp(irp);
+    if (rq->sync) {
+        w32_lock_file(rq->fo);
+        /* The offset of a synchronous request is the file's, read under its lock. */
+        if (rq->use_file_offset)
+            rq->sp->Parameters.Read.ByteOffset = rq->fo->CurrentByteOffset;
+    }
     NTSTATUS st = IoCallDriver(IoGetRelatedDeviceObject(rq->fo), irp);
     if (rq->sync) {
         if (st == STATUS_PENDING) {
@@ -257,6 +284,7 @@ static NTSTATUS w32_send(w32_request *rq, ULONG_PTR *info)
             st = rq->iosb.Status;
         }
         *info = rq->iosb.Information;
+        w32_unlock_file(rq->fo);
     } else {
         *info = rq->ov->InternalHigh;
     }
@@ -309,7 +337,7 @@ static BOOL w32_read_write(HANDLE h, UCHAR major, LPVOID buf, DWORD n, LPDWORD d
     if (ov)
         rq.sp->Parameters.Read.ByteOffset.QuadPart = ((LONGLONG)ov->OffsetHigh << 32) | ov->Offset;
     else
-        rq.sp->Parameters.Read.ByteOffset = fo->CurrentByteOffset;
+        rq.use_file_offset = TRUE;
     IopIrpFinal(rq.irp)->advance_offset = rq.sync;
     NTSTATUS st = IopSetupReadWrite(rq.irp, IoGetRelatedDeviceObject(fo), major, buf, n);
     if (!NT_SUCCESS(st))

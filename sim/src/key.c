@@ -31,7 +31,7 @@ void key_sat_inc(uint16_t *c)
         (*c)++;
 }
 
-/* in_session - the states from NEGOTIATING to TERMINATING. */
+/* in_session - the states from NEGOTIATING to TERMINATING (contiguous in the enum). */
 static bool in_session(const sim_key *k)
 {
     return k->state >= SIM_KEY_NEGOTIATING && k->state <= SIM_KEY_TERMINATING;

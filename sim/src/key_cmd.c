@@ -383,18 +383,13 @@ static void write_page(sim_key *k)
     begin_page(k);
 }
 
-/* on_exec - the end of a command's key time (or of one page of a WRITE). */
-static void on_exec(sim_event *ev, void *ctx)
+/*
+ * apply_update - the end of a non-page update's 5 ms: the change and its journal
+ * entry become non-volatile together, in one image save.
+ */
+static void apply_update(sim_key *k, key_exec *x)
 {
-    sim_key *k = ctx;
-    key_exec *x = &k->exec;
-    (void)ev;
-
-    key_enter(k);
     switch (x->op) {
-    case OP_WRITE:
-        write_page(k);
-        break;
     case OP_COUNTER_DEC:
     case OP_COUNTER_SET:
         k->nv.counters[x->index] = x->value;
@@ -406,13 +401,29 @@ static void on_exec(sim_event *ev, void *ctx)
         memcpy(k->nv.secret, req_payload(x) + TXID_LEN, SIM_KEY_SECRET_LEN);
         break;
     case OP_NONE:
-        break;
+    case OP_WRITE:
+        return;
     }
-    if (x->op != OP_WRITE) {
-        if (x->op != OP_NONE) {
-            journal(k, x);
-            key_save_nv(k);
-        }
+    journal(k, x);
+    key_save_nv(k);
+}
+
+/*
+ * on_exec - the end of a command's key time (or of one page of a WRITE). finish()
+ * may start a queued request in the same key_exec, so nothing here reads the exec
+ * state after it.
+ */
+static void on_exec(sim_event *ev, void *ctx)
+{
+    sim_key *k = ctx;
+    key_exec *x = &k->exec;
+    (void)ev;
+
+    key_enter(k);
+    if (x->op == OP_WRITE) {
+        write_page(k);
+    } else {
+        apply_update(k, x);
         finish(k);
     }
     key_leave(k);
@@ -430,18 +441,16 @@ void key_exec_init(sim_key *k)
  */
 void key_exec_submit(sim_key *k, const key_request *req)
 {
-    uint64_t id = ++k->next_id;
+    key_request *slot = &k->pending;    /* staging; kept only while it must wait */
 
-    k->awaiting = id;
+    *slot = *req;
+    slot->id = ++k->next_id;
+    k->awaiting = slot->id;
     if (k->exec.running) {
-        k->pending = *req;
-        k->pending.id = id;
         k->pending_valid = true;
         return;
     }
-    k->pending = *req;
-    k->pending.id = id;
-    start(k, &k->pending);
+    start(k, slot);
 }
 
 /* key_exec_abort - reset or power loss: the running command stops where it is. */

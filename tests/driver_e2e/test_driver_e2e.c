@@ -16,6 +16,7 @@
 #include <winioctl.h>
 #include <donglpt.h>
 #include <nthost/nthost.h>
+#include "sim/machine.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,9 +183,9 @@ static HANDLE open_rw(unsigned n)
 }
 
 /* DeviceIoControl that also checks Information never exceeds the output length. */
-static BOOL ioctl(HANDLE h, DWORD code, void *in, DWORD inLen, void *out, DWORD outLen, DWORD *returned)
+static BOOL dong_ioctl(HANDLE h, DWORD code, void *in, DWORD inLen, void *out, DWORD outLen, DWORD *returned)
 {
-    DWORD bytes = 0xDEADBEEF;
+    DWORD bytes = 0;
     BOOL ok = DeviceIoControl(h, code, in, inLen, out, outLen, &bytes, NULL);
     DWORD err = GetLastError();
     assert_true(bytes <= outLen);
@@ -213,7 +214,7 @@ static UCHAR transact(HANDLE h, UCHAR cmd, const void *payload, USHORT len, DONG
     DWORD bytes;
 
     request(&req, cmd, payload, len);
-    if (!ioctl(h, code, &req, DONG_TRANSACT_REQUEST_HEADER + len, resp, sizeof(*resp), &bytes)) {
+    if (!dong_ioctl(h, code, &req, DONG_TRANSACT_REQUEST_HEADER + len, resp, sizeof(*resp), &bytes)) {
         fail_msg("TRANSACT 0x%02x failed: error %lu", cmd, (unsigned long)GetLastError());
     }
     assert_int_equal(bytes, DONG_TRANSACT_RESPONSE_HEADER + resp->Length);
@@ -239,7 +240,7 @@ static DONG_STATISTICS get_stats(HANDLE h)
 {
     DONG_STATISTICS stats;
     DWORD bytes;
-    assert_true(ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats), &bytes));
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats), &bytes));
     assert_int_equal(bytes, sizeof(stats));
     return stats;
 }
@@ -293,7 +294,7 @@ static void test_get_info_each_port(void **state)
 
         assert_true(h != INVALID_HANDLE_VALUE);
         memset(&info, 0xCC, sizeof(info));
-        assert_true(ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+        assert_true(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
         assert_int_equal(bytes, sizeof(info));
         assert_int_equal(info.PortNumber, i);
         assert_int_equal(info.PortBase, expect[i].base);
@@ -336,71 +337,71 @@ static void test_ioctl_errors(void **state)
     assert_true(ro != INVALID_HANDLE_VALUE);
 
     /* Output buffers one byte short. */
-    assert_false(ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info) - 1, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info) - 1, &bytes));
     assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
-    assert_false(ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &status, sizeof(status) - 1, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &status, sizeof(status) - 1, &bytes));
     assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
-    assert_false(ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts) - 1, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts) - 1, &bytes));
     assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
-    assert_false(ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats) - 1, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_GET_STATS, NULL, 0, &stats, sizeof(stats) - 1, &bytes));
     assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
     request(&req, DL1_CMD_ECHO, "abc", 3);
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 3, &resp,
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 3, &resp,
                        sizeof(resp) - 1, &bytes));
     assert_int_equal(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
 
     /* Input where none is taken. */
-    assert_false(ioctl(h, IOCTL_DONG_GET_INFO, small, sizeof(small), &info, sizeof(info), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_GET_INFO, small, sizeof(small), &info, sizeof(info), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    assert_false(ioctl(h, IOCTL_DONG_RESET, small, 1, NULL, 0, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_RESET, small, 1, NULL, 0, &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
 
     /* TRANSACT inputs: short header, Length beyond the input, Length > 512, too long. */
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, 3, &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, 3, &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 2, &resp,
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 2, &resp,
                        sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     req.Length = DL1_MAX_PAYLOAD + 1;
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     memset(big, 0, sizeof(big));
     big[0] = DL1_CMD_ECHO;
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, big, sizeof(big), &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, big, sizeof(big), &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     request(&req, DL1_CMD_ECHO, "abc", 3);
     req.Flags = 0x80;
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     req.Flags = DONG_TRANSACT_CALLER_TXID;      /* ECHO has no txid */
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, sizeof(req), &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     request(&req, DL1_CMD_WRITE, NULL, 0);      /* no room left for the driver's txid */
     req.Length = DL1_MAX_PAYLOAD - DL1_TXID_SIZE + 1;
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
 
     /* Key-changing commands: not through TRANSACT_READ, not on a read-only handle. */
     request(&req, DL1_CMD_LOCK, NULL, 0);
-    assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
+    assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
                        &bytes));
     assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
-    assert_false(ioctl(ro, IOCTL_DONG_TRANSACT_WRITE, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
+    assert_false(dong_ioctl(ro, IOCTL_DONG_TRANSACT_WRITE, &req, DONG_TRANSACT_REQUEST_HEADER, &resp, sizeof(resp),
                        &bytes));
     assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
-    assert_false(ioctl(ro, IOCTL_DONG_RESET, NULL, 0, NULL, 0, &bytes));
+    assert_false(dong_ioctl(ro, IOCTL_DONG_RESET, NULL, 0, NULL, 0, &bytes));
     assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
 
     /* SET_TIMEOUTS: exact size, valid ranges. */
-    assert_true(ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts), &bytes));
-    assert_false(ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts) - 1, NULL, 0, &bytes));
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &timeouts, sizeof(timeouts), &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts) - 1, NULL, 0, &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     timeouts.HandshakeMs = 0;
-    assert_false(ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts), NULL, 0, &bytes));
+    assert_false(dong_ioctl(h, IOCTL_DONG_SET_TIMEOUTS, &timeouts, sizeof(timeouts), NULL, 0, &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
 
     /* Unknown code of our device type; a parport internal code on our device. */
-    assert_false(ioctl(h, CTL_CODE(FILE_DEVICE_DONGLPT, 0x8FF, METHOD_BUFFERED, FILE_ANY_ACCESS), NULL, 0,
+    assert_false(dong_ioctl(h, CTL_CODE(FILE_DEVICE_DONGLPT, 0x8FF, METHOD_BUFFERED, FILE_ANY_ACCESS), NULL, 0,
                        NULL, 0, &bytes));
     assert_int_equal(GetLastError(), ERROR_INVALID_FUNCTION);
 
@@ -420,7 +421,7 @@ static void test_timeouts(void **state)
     DWORD bytes;
 
     (void)state;
-    assert_true(ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &t, sizeof(t), &bytes));
+    assert_true(dong_ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &t, sizeof(t), &bytes));
     assert_int_equal(bytes, sizeof(t));
     assert_int_equal(t.HandshakeMs, 35);
     assert_int_equal(t.ResponseMs, 10);
@@ -428,11 +429,11 @@ static void test_timeouts(void **state)
     assert_int_equal(t.PortWaitMs, 10000);
     t.HandshakeMs = 50;
     t.Retries = 5;
-    assert_true(ioctl(h1, IOCTL_DONG_SET_TIMEOUTS, &t, sizeof(t), NULL, 0, &bytes));
+    assert_true(dong_ioctl(h1, IOCTL_DONG_SET_TIMEOUTS, &t, sizeof(t), NULL, 0, &bytes));
     assert_int_equal(bytes, 0);
-    assert_true(ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
+    assert_true(dong_ioctl(h1, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
     assert_memory_equal(&t, &back, sizeof(t));
-    assert_true(ioctl(h2, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
+    assert_true(dong_ioctl(h2, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
     assert_int_equal(back.HandshakeMs, 35);
     CloseHandle(h1);
     CloseHandle(h2);
@@ -516,7 +517,7 @@ static void test_caller_txid_resend(void **state)
     for (i = 0; i < 3; i++) {
         request(&req, DL1_CMD_COUNTER_DEC, dec, sizeof(dec));
         req.Flags = DONG_TRANSACT_CALLER_TXID;
-        assert_true(ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
+        assert_true(dong_ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, sizeof(req), &resp, sizeof(resp), &bytes));
         assert_int_equal(resp.KeyStatus, DL1_STATUS_OK);
         assert_int_equal(resp.Txid, 0x5EED1234ul);
         assert_int_equal(get_u32(resp.Payload), 93);
@@ -583,12 +584,12 @@ static void test_printer_and_nothing(void **state)
         DWORD bytes;
 
         request(&req, DL1_CMD_ECHO, "x", 1);
-        assert_false(ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 1, &resp,
+        assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 1, &resp,
                            sizeof(resp), &bytes));
         assert_int_not_equal(GetLastError(), ERROR_SUCCESS);
         assert_int_equal(bytes, 0);
 
-        assert_true(ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
+        assert_true(dong_ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
         assert_int_equal(bytes, sizeof(st));
         if (ports[i] == 3) {
             /* An idle on-line printer: selected, not busy (DL1.md section 10: 0xDF). */
@@ -766,6 +767,41 @@ static void test_threads_overlapped(void **state)
     assert_int_equal(stats.Requests, THREADS * PER_THREAD);
     CloseHandle(h);
     free(workers);
+}
+
+/* ----------------------------------------------------- lost response */
+
+/* The key's response to a COUNTER_DEC is corrupted on the way back: the driver
+ * resends the same bytes, the key answers from its cache, the counter drops once. */
+static void test_counter_dec_lost_response(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_RESPONSE resp;
+    sim_key *key = sim_machine_key(nthost_machine(), 0);
+    sim_key_trigger now = { .kind = SIM_KEY_TRIGGER_NOW };
+    sim_key_fault corrupt = { .kind = SIM_KEY_FAULT_CORRUPT_CRC, .arg = 1 };
+    UCHAR set[5] = { 7 };
+    UCHAR dec[5] = { 7 };
+    DONG_STATISTICS before, after;
+
+    (void)state;
+    assert_non_null(key);
+    put_u32(set + 1, 10);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
+    before = get_stats(h);
+
+    assert_int_equal(sim_key_inject(key, &now, &corrupt), 0);
+    put_u32(dec + 1, 3);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_DEC, dec, 5, &resp), DL1_STATUS_OK);
+    assert_int_equal(get_u32(resp.Payload), 7);
+    assert_true(resp.Retries >= 1);
+    after = get_stats(h);
+    assert_true(after.CrcErrors > before.CrcErrors);
+    assert_true(after.Retries > before.Retries);
+
+    assert_int_equal(sim_key_counter(key, 7), 7);
+    assert_int_equal(counter_read(h, 7), 7);
+    CloseHandle(h);
 }
 
 /* ------------------------------------------------------------- cancel */
@@ -967,8 +1003,7 @@ static void test_stop_with_handles_open(void **state)
     DONG_TRANSACT_REQUEST req[QUEUED + 1];
     DONG_TRANSACT_RESPONSE resp[QUEUED + 1];
     OVERLAPPED ov[QUEUED + 1];
-    DONG_INFO info;
-    DWORD bytes;
+    DONG_TRANSACT_RESPONSE r;
     unsigned i;
 
     (void)state;
@@ -977,37 +1012,76 @@ static void test_stop_with_handles_open(void **state)
     assert_int_equal(nthost_service_start("Parport"), 0);
     assert_int_equal(nthost_service_start("DongLpt"), 0);
 
+    /* NT's rule: the stop succeeds, the unload waits for the last handle. */
     h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
     assert_true(h != INVALID_HANDLE_VALUE);
     queue_behind_slow_write(h, req, resp, ov);
     assert_int_equal(nthost_service_stop("DongLpt"), 0);
+    assert_true(open_dong(1, GENERIC_READ, 0) == INVALID_HANDLE_VALUE);
 
-    /* Every request came back: served, or cancelled by the stop. */
+    /* The open handle keeps working: its queued requests are served... */
     for (i = 0; i <= QUEUED; i++) {
         assert_int_equal(WaitForSingleObject(ov[i].hEvent, INFINITE), WAIT_OBJECT_0);
-        assert_true((ULONG)ov[i].Internal == 0 || (ULONG)ov[i].Internal == 0xC0000120u);
+        assert_int_equal((ULONG)ov[i].Internal, 0);
+        assert_int_equal(resp[i].KeyStatus, DL1_STATUS_OK);
         CloseHandle(ov[i].hEvent);
     }
-    /* The name is gone; the open handle fails. */
-    assert_true(open_dong(1, GENERIC_READ, 0) == INVALID_HANDLE_VALUE);
-    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
-    memset(&ov[0], 0, sizeof(ov[0]));
-    ov[0].hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
-    if (!DeviceIoControl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes, &ov[0])) {
-        if (GetLastError() == ERROR_IO_PENDING) {
-            assert_false(GetOverlappedResult(h, &ov[0], &bytes, TRUE));
+    /* ...and so is a new one. */
+    {
+        DONG_TRANSACT_REQUEST one;
+        DWORD bytes;
+        OVERLAPPED o;
+        memset(&o, 0, sizeof(o));
+        o.hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
+        request(&one, DL1_CMD_ECHO, "still", 5);
+        if (!DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &one, DONG_TRANSACT_REQUEST_HEADER + 5, &r, sizeof(r),
+                             NULL, &o)) {
+            assert_int_equal(GetLastError(), ERROR_IO_PENDING);
         }
-    } else {
-        fail_msg("a request on a stopped device succeeded");
+        assert_true(GetOverlappedResult(h, &o, &bytes, TRUE));
+        assert_memory_equal(r.Payload, "still", 5);
+        CloseHandle(o.hEvent);
     }
-    CloseHandle(ov[0].hEvent);
+    /* The last handle closes: DriverUnload, and nothing is left. */
     CloseHandle(h);
-
     assert_int_equal(nthost_service_stop("Parport"), 0);
     after = nthost_namespace_snapshot();
     assert_string_equal(before, after);
     assert_int_equal(nthost_pool_outstanding(), pool_before);
     assert_int_equal(nthost_irps_outstanding(), 0);
+    free(before);
+    free(after);
+}
+
+/* Stopped with no handle open: unloaded at once, nothing left behind. */
+static void test_stop_unloads(void **state)
+{
+    char *before, *after;
+    size_t pool_before;
+    HANDLE h;
+    DONG_TRANSACT_RESPONSE r;
+
+    (void)state;
+    before = nthost_namespace_snapshot();
+    pool_before = nthost_pool_outstanding();
+    assert_int_equal(nthost_service_start("Parport"), 0);
+    assert_int_equal(nthost_service_start("DongLpt"), 0);
+    h = open_rw(1);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "x", 1, &r), DL1_STATUS_OK);
+    CloseHandle(h);
+    assert_int_equal(nthost_service_stop("DongLpt"), 0);
+    assert_true(open_dong(1, GENERIC_READ, 0) == INVALID_HANDLE_VALUE);
+    assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
+    /* A second start works as the first did. */
+    assert_int_equal(nthost_service_start("DongLpt"), 0);
+    h = open_rw(1);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "y", 1, &r), DL1_STATUS_OK);
+    CloseHandle(h);
+    assert_int_equal(nthost_service_stop("DongLpt"), 0);
+    assert_int_equal(nthost_service_stop("Parport"), 0);
+    after = nthost_namespace_snapshot();
+    assert_string_equal(before, after);
+    assert_int_equal(nthost_pool_outstanding(), pool_before);
     free(before);
     free(after);
 }
@@ -1087,7 +1161,7 @@ static void test_new_process_sees_write(void **state)
     assert_int_equal(run_child(fx->machine, data, 0), 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_namespace, setup, teardown),
@@ -1099,15 +1173,23 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readfile_writefile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_printer_and_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_dec_lost_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closehandle_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocate_per_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocate_per_open, setup_per_open, teardown),
         cmocka_unit_test_setup_teardown(test_event_log, setup_log_all, teardown),
         cmocka_unit_test_setup_teardown(test_parport_user_ioctl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_unloads, setup_no_autostart, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_handles_open, setup_no_autostart, teardown),
         cmocka_unit_test_setup_teardown(test_new_process_sees_write, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_threads_overlapped, setup, teardown),
     };
+    /* test_driver_e2e [PATTERN | --skip PATTERN]: run or leave out matching tests. */
+    if (argc > 2 && strcmp(argv[1], "--skip") == 0) {
+        cmocka_set_skip_filter(argv[2]);
+    } else if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,16 @@ sim_printer *ls_printer;
 
 static uint64_t stalled, slept;
 static unsigned sleeps;
-static unsigned corrupt_countdown;
-static uint8_t corrupt_mask;
+static unsigned corrupt_countdown, corrupt_read_countdown;
+static uint8_t corrupt_mask, corrupt_read_mask;
+static unsigned preempt_countdown;
+static uint64_t preempt_ns;
+
+static void ls_after_access(void)
+{
+    if (preempt_countdown && --preempt_countdown == 0)
+        sim_clock_advance(ls_clock, preempt_ns);
+}
 
 void ls_create(ls_chip chip, unsigned access_ns, ls_attach attach, bool skip_ready)
 {
@@ -52,7 +60,7 @@ void ls_create(ls_chip chip, unsigned access_ns, ls_attach attach, bool skip_rea
     sim_port_attach(ls_port, top);
     stalled = slept = 0;
     sleeps = 0;
-    corrupt_countdown = 0;
+    corrupt_countdown = corrupt_read_countdown = preempt_countdown = 0;
     if (!skip_ready)
         sim_clock_advance(ls_clock, SIM_MS(150));
 }
@@ -69,7 +77,12 @@ void ls_destroy(void)
 
 uint8_t ls_read8(uint16_t port)
 {
-    return sim_bus_read8(ls_bus, port);
+    uint8_t value = sim_bus_read8(ls_bus, port);
+
+    if (port == LS_BASE && corrupt_read_countdown && --corrupt_read_countdown == 0)
+        value ^= corrupt_read_mask;
+    ls_after_access();
+    return value;
 }
 
 void ls_write8(uint16_t port, uint8_t value)
@@ -77,6 +90,7 @@ void ls_write8(uint16_t port, uint8_t value)
     if (port == LS_BASE && corrupt_countdown && --corrupt_countdown == 0)
         value ^= corrupt_mask;
     sim_bus_write8(ls_bus, port, value);
+    ls_after_access();
 }
 
 void ls_stall_ns(uint64_t ns)
@@ -121,4 +135,16 @@ void ls_corrupt_data_write(unsigned n, uint8_t mask)
 {
     corrupt_countdown = n;
     corrupt_mask = mask;
+}
+
+void ls_corrupt_data_read(unsigned n, uint8_t mask)
+{
+    corrupt_read_countdown = n;
+    corrupt_read_mask = mask;
+}
+
+void ls_preempt_after(unsigned n, uint64_t ns)
+{
+    preempt_countdown = n;
+    preempt_ns = ns;
 }

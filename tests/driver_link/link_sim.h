@@ -33,7 +33,11 @@ uint64_t ls_stalled_ns(void);
 uint64_t ls_slept_ns(void);
 unsigned ls_sleeps(void);
 
-/* Test-side bus fault: XOR the n-th DATA register write from now with mask. */
+/* Test-side bus faults: XOR the n-th DATA register write (or read) from now with
+   mask — a request byte, or in byte mode a response byte, spoilt on the cable. */
 void ls_corrupt_data_write(unsigned n, uint8_t mask);
+void ls_corrupt_data_read(unsigned n, uint8_t mask);
+/* Another thread runs for ns of machine time after the n-th access from now. */
+void ls_preempt_after(unsigned n, uint64_t ns);
 
 #endif

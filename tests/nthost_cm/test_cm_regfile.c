@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cm_internal.h"
+#include "nthost/nthost.h"
 
 #define V5 "Windows Registry Editor Version 5.00\r\n\r\n"
 
@@ -302,7 +303,7 @@ static void export_subtree_and_file(void **state)
     assert_ok(cm_export_reg_file(path, "a", err, sizeof(err)));
     cm_shutdown();
     cm_init();
-    assert_ok(cm_import_reg_file(path, err, sizeof(err)));
+    assert_ok(nthost_registry_import(path, err, sizeof(err)));   /* the nthost.h entry point */
     static const uint8_t two[] = { 2, 0, 0, 0 };
     check_value("A\\B", "x", CM_REG_DWORD, two, 4);
     assert_false(key_exists("C"));                   /* outside the exported subtree */
@@ -432,6 +433,24 @@ static void tree_semantics(void **state)
     assert_false(key_exists("T"));
 }
 
+/* The project's own .reg files must import cleanly here, as on Windows. */
+static void project_reg_files(void **state)
+{
+    (void)state;
+    static const char *const files[] = { "driver/donglpt.reg", "parport/parport.reg" };
+    int imported = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", DONG_SOURCE_ROOT, files[i]);
+        if (access(path, R_OK) != 0)
+            continue;
+        assert_ok(cm_import_reg_file(path, err, sizeof(err)));
+        imported++;
+    }
+    if (!imported)
+        skip();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed_long_names, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_utf16, setup, teardown),
         cmocka_unit_test_setup_teardown(tree_semantics, setup, teardown),
+        cmocka_unit_test_setup_teardown(project_reg_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,26 @@ static void malformed(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.mc: cannot open"));
 }
 
+/* The driver's message file must parse, every message named. */
+static void driver_mc_file(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/driver/donglpt.mc", DONG_SOURCE_ROOT);
+    elf_mc_file f;
+    int rc = elf_mc_load(path, &f, err, sizeof(err));
+    if (rc == -ENOENT)
+        skip();
+    if (rc)
+        fail_msg("%s", err);
+    assert_true(f.count > 0);
+    for (size_t i = 0; i < f.count; i++) {
+        assert_true(f.msgs[i].symbol[0] != 0);
+        assert_true(f.msgs[i].text[0] != 0);
+    }
+    elf_mc_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +187,7 @@ int main(void)
         cmocka_unit_test(format_inserts),
         cmocka_unit_test(utf16_source),
         cmocka_unit_test(malformed),
+        cmocka_unit_test(driver_mc_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

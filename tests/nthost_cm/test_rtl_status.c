@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -36,6 +38,7 @@ enum {
     W_HANDLE_EOF = 38,
     W_NOT_SUPPORTED = 50,
     W_DEV_NOT_EXIST = 55,
+    W_UNEXP_NET_ERR = 59,
     W_INVALID_PARAMETER = 87,
     W_SEM_TIMEOUT = 121,
     W_INSUFFICIENT_BUFFER = 122,
@@ -59,6 +62,7 @@ enum {
     W_NO_SYSTEM_RESOURCES = 1450,
     W_TIMEOUT = 1460,
     W_INVALID_USER_BUFFER = 1784,
+    W_UNRECOGNIZED_MEDIA = 1785,
     W_BAD_DRIVER = 2001,
 };
 
@@ -124,6 +128,9 @@ static const struct {
     { STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, W_PROC_NOT_FOUND, "DRIVER_ENTRYPOINT_NOT_FOUND" },
     { STATUS_DRIVER_UNABLE_TO_LOAD, W_BAD_DRIVER, "DRIVER_UNABLE_TO_LOAD" },
     { STATUS_IMAGE_ALREADY_LOADED, W_SERVICE_ALREADY_RUNNING, "IMAGE_ALREADY_LOADED" },
+    { STATUS_UNRECOGNIZED_MEDIA, W_UNRECOGNIZED_MEDIA, "UNRECOGNIZED_MEDIA" },
+    { STATUS_INVALID_ADDRESS, W_UNEXP_NET_ERR, "INVALID_ADDRESS" },
+    { STATUS_NO_MEDIA_IN_DEVICE, W_NOT_READY, "NO_MEDIA_IN_DEVICE" },
 };
 
 static void pinned_pairs(void **state)
@@ -155,11 +162,46 @@ static void rules_beside_the_table(void **state)
     assert_int_equal(RtlNtStatusToDosError(STATUS_INTEGER_DIVIDE_BY_ZERO), (ULONG)STATUS_INTEGER_DIVIDE_BY_ZERO);
 }
 
+/* Every status nthost's ntstatus.h defines: each has a Win32 code unless NT itself
+ * has none (then ERROR_MR_MID_NOT_FOUND). A status added to the header without a
+ * mapping fails here until it is mapped or shown to be unmapped on NT too. */
+static void every_defined_status(void **state)
+{
+    (void)state;
+    static const char *const unmapped_on_nt[] = {
+        "STATUS_WAIT_1", "STATUS_WAIT_2", "STATUS_WAIT_3", "STATUS_WAIT_63", "STATUS_ABANDONED",
+        "STATUS_ABANDONED_WAIT_0", "STATUS_ABANDONED_WAIT_63", "STATUS_USER_APC", "STATUS_KERNEL_APC",
+        "STATUS_ALERTED", "STATUS_REPARSE", "STATUS_OPLOCK_BREAK_IN_PROGRESS", "STATUS_VOLUME_MOUNTED",
+        "STATUS_NOTIFY_CLEANUP", "STATUS_OBJECT_NAME_EXISTS", "STATUS_THREAD_WAS_SUSPENDED",
+        "STATUS_IMAGE_NOT_AT_BASE", "STATUS_HANDLES_CLOSED", "STATUS_MEDIA_CHECK", "STATUS_TIMER_NOT_CANCELED",
+        "STATUS_DEVICE_ALREADY_ATTACHED", "STATUS_UNEXPECTED_IO_ERROR", "STATUS_UNDEFINED_CHARACTER",
+        "STATUS_NOINTERFACE", "STATUS_INVALID_DEVICE_OBJECT_PARAMETER", "STATUS_ASSERTION_FAILURE",
+    };
+    static const struct {
+        const char *name;
+        uint32_t value;
+    } all[] = {
+#define STATUS_ENTRY(s) { #s, (uint32_t)(s) },
+#include "all_statuses.inc"
+#undef STATUS_ENTRY
+    };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (RtlNtStatusToDosError((NTSTATUS)all[i].value) != W_MR_MID_NOT_FOUND)
+            continue;
+        bool known = false;
+        for (size_t k = 0; k < sizeof(unmapped_on_nt) / sizeof(unmapped_on_nt[0]); k++)
+            known |= !strcmp(all[i].name, unmapped_on_nt[k]);
+        if (!known)
+            fail_msg("%s (0x%08X) has no Win32 mapping", all[i].name, (unsigned)all[i].value);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pinned_pairs),
         cmocka_unit_test(rules_beside_the_table),
+        cmocka_unit_test(every_defined_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

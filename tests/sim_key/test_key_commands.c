@@ -218,6 +218,12 @@ static void test_lock_and_set_key(void **state)
     assert_true(sim_key_locked(r.key));
     put32(req, 0x3003);
     assert_int_equal(rig_cmd(&r, 5, LOCK, req, 4, &resp), ST_OK);    /* already locked: OK */
+    /* ... and not journaled: the first LOCK's txid still hits the journal. */
+    sim_key_stats st;
+    put32(req, 0x3002);
+    assert_int_equal(rig_cmd(&r, 0x55, LOCK, req, 4, &resp), ST_OK);
+    sim_key_get_stats(r.key, &st);
+    assert_int_equal(st.journal_replays, 1);
     assert_int_equal(rig_cmd(&r, 6, GET_INFO, NULL, 0, &resp), ST_OK);
     assert_int_equal(resp.payload[13], 1);
 

@@ -26,6 +26,9 @@ static void test_unplug_and_plug(void **state)
 
     rig_up(&r, SIM_CHIP_PS2, SIM_US(1), true);
     assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    size_t sent;
+    assert_int_equal(refhost_send(&r.h, (const uint8_t *)"j", 1, &sent), RH_OK);
+    sim_clock_advance(r.clk, SIM_US(5));
     inject(&r, SIM_KEY_TRIGGER_NOW, 0, 0, SIM_KEY_FAULT_UNPLUG, 0, 0);
     assert_false(sim_key_plugged(r.key));
     assert_int_equal(sim_key_get_state(r.key), SIM_KEY_OFF);
@@ -43,6 +46,10 @@ static void test_unplug_and_plug(void **state)
     assert_int_equal(sim_key_get_state(r.key), SIM_KEY_PASS_THROUGH);
     assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
     assert_int_equal(rig_cmd(&r, 2, ECHO, "b", 1, &resp), ST_OK);
+    /* GET_STATS counts since power-up: the junk byte sent before the unplug is gone. */
+    assert_int_equal(rig_cmd(&r, 3, 0x0B, NULL, 0, &resp), ST_OK);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(resp.payload[i], 0);
     assert_int_equal(refhost_close(&r.h), RH_OK);
     rig_down(&r);
 }

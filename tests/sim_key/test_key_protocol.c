@@ -673,11 +673,254 @@ static void test_byte_mode_hostclk_not_forward(void **state)
     rig_down(&r);
 }
 
+static void test_reverse_status_line_table(void **state)
+{
+    rig r;
+    uint8_t frame[16];
+    size_t sent, n;
+    (void)state;
+
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), false);
+    /* Nibble mode: the first response byte 0xA5, low nibble first. */
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    n = refhost_frame(frame, 1, ECHO, "n", 1);
+    assert_int_equal(refhost_send(&r.h, frame, n, &sent), RH_OK);
+    /* nAutoFd low while the command runs: a level from before is not an Event 7. */
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_AUTOFD));
+    sim_clock_advance(r.clk, SIM_US(40));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_SESSION_REVERSE);
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl & ~CT_AUTOFD));
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_AUTOFD));      /* Event 7 */
+    assert_int_equal(refhost_status(&r.h), 0xAF);                /* 0x5: nF H, Sel L, PE H, Busy L */
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl & ~CT_AUTOFD));     /* Event 10 */
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);    /* Event 11: H H H H L */
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_AUTOFD));
+    assert_int_equal(refhost_status(&r.h), 0x17);                /* 0xA: nF L, Sel H, PE L, Busy H */
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl & ~CT_AUTOFD));
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);    /* more bytes follow */
+    /* Termination mid-response: Event 24 keeps the other lines as they were. */
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN);               /* Event 22 */
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT & ~0x40u);
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN | CT_AUTOFD);   /* Event 25 */
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);    /* Event 27 */
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN);               /* Event 28 */
+    sim_clock_advance(r.clk, SIM_NS(500));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_PASS_THROUGH);
+    r.h.link = 0;
+
+    /* Byte mode: Event 9 shows H L H H L and the byte on D0-D7. */
+    assert_int_equal(refhost_open(&r.h, 0x4D), RH_OK);
+    n = refhost_frame(frame, 2, ECHO, "b", 1);
+    assert_int_equal(refhost_send(&r.h, frame, n, &sent), RH_OK);
+    assert_int_equal(refhost_wait_response(&r.h, SIM_US(20)), RH_OK);
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_AUTOFD | 0x20));
+    assert_int_equal(refhost_status(&r.h), 0x37);
+    assert_int_equal(sim_bus_read8(r.bus, RIG_BASE), 0xA5);
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl & ~CT_AUTOFD));     /* Event 10 */
+    assert_int_equal(refhost_status(&r.h), REG_REVERSE_WAIT);
+    assert_int_equal(sim_bus_read8(r.bus, RIG_BASE), 0xA5);      /* held until Event 16 */
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_STROBE));      /* Event 16 */
+    assert_false(sim_port_periph_lines(r.port).data_driven);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    gstats g;
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    g = get_stats(&r, 3);
+    assert_int_equal(g.overruns, 0);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    rig_down(&r);
+}
+
+static void test_reset_during_counter_dec_then_retry(void **state)
+{
+    rig r;
+    refhost_resp resp;
+    uint8_t req[16], frame[32];
+    size_t sent;
+    (void)state;
+
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), false);
+    assert_int_equal(refhost_open(&r.h, 0x4D), RH_OK);
+    put32(req, 0x51); req[4] = 6; put32(req + 5, 20);
+    assert_int_equal(rig_cmd(&r, 1, COUNTER_SET, req, 9, &resp), ST_OK);
+    put32(req, 0x52); req[4] = 6; put32(req + 5, 5);
+    size_t n = refhost_frame(frame, 2, COUNTER_DEC, req, 9);
+    assert_int_equal(refhost_send(&r.h, frame, n, &sent), RH_OK);
+    /* Reset 4.9 ms into the 5 ms update: it takes effect only at the end, so never. */
+    sim_clock_advance(r.clk, SIM_US(4900) - SIM_US(50) + SIM_US(4));
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl & ~CT_NINIT));
+    sim_clock_advance(r.clk, SIM_US(60));
+    refhost_control(&r.h, (uint8_t)(r.h.ctrl | CT_NINIT));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_NOT_READY);
+    assert_int_equal(sim_key_counter(r.key, 6), 20);
+    sim_clock_advance(r.clk, SIM_MS(20));
+    assert_int_equal(sim_key_counter(r.key, 6), 20);
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN);
+    r.h.link = 0;
+    assert_int_equal(refhost_open(&r.h, 0x4D), RH_OK);
+    assert_int_equal(refhost_exchange(&r.h, frame, n, SIM_MS(5), &resp), RH_OK);
+    assert_int_equal(resp.status, ST_OK);
+    assert_int_equal(get32(resp.payload), 15);
+    assert_int_equal(refhost_exchange(&r.h, frame, n, SIM_MS(5), &resp), RH_OK);
+    assert_int_equal(get32(resp.payload), 15);
+    assert_int_equal(sim_key_counter(r.key, 6), 15);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    rig_down(&r);
+}
+
+static void test_queued_request_runs_after_running_command(void **state)
+{
+    rig r;
+    refhost_resp resp;
+    uint8_t req[64], frame[80];
+    size_t sent;
+    sim_key_stats st;
+    (void)state;
+
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), false);
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    put32(req, 0x77); req[4] = 0x00; req[5] = 0x03;
+    memset(req + 6, 0x24, 48);                                   /* 3 pages: 15 ms */
+    size_t n = refhost_frame(frame, 0x30, WRITE, req, 54);
+    assert_int_equal(refhost_send(&r.h, frame, n, &sent), RH_OK);
+    sim_time_t exec_start = r.h.strobe_at - SIM_US(1) + SIM_US(4);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    /* A different request in a new session waits for the WRITE, then runs. */
+    assert_int_equal(refhost_open(&r.h, 0x4D), RH_OK);
+    n = refhost_frame(frame, 0x31, ECHO, "later", 5);
+    assert_int_equal(refhost_send(&r.h, frame, n, &sent), RH_OK);
+    sim_clock_advance(r.clk, SIM_US(10));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_SESSION_EXEC);
+    assert_int_equal(refhost_wait_response(&r.h, SIM_MS(15)), RH_OK);
+    /* Ready 10 us (ECHO) after the WRITE's 15 ms ended. */
+    assert_true(sim_now(r.clk) >= exec_start + SIM_MS(15) + SIM_US(10));
+    assert_int_equal(refhost_recv(&r.h, &resp, NULL, NULL), RH_OK);
+    assert_int_equal(resp.status, ST_OK);
+    assert_int_equal(resp.seq, 0x31);
+    assert_memory_equal(resp.payload, "later", 5);
+    sim_key_get_stats(r.key, &st);
+    assert_int_equal(st.commands_executed, 2);
+    assert_int_equal(st.page_writes, 3);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    rig_down(&r);
+}
+
+static void test_stats_saturate(void **state)
+{
+    rig r;
+    static uint8_t junk[70000];
+    size_t sent;
+    (void)state;
+
+    memset(junk, 0x11, sizeof junk);
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), false);
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    assert_int_equal(refhost_send(&r.h, junk, sizeof junk, &sent), RH_OK);
+    gstats g = get_stats(&r, 1);
+    assert_int_equal(g.framing, 0xFFFF);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    rig_down(&r);
+}
+
+static void test_idle_timeout_in_refused_and_terminating(void **state)
+{
+    rig r;
+    (void)state;
+
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), false);
+    assert_int_equal(refhost_open(&r.h, 0x00), RH_REFUSED);
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_REFUSED);
+    sim_clock_advance(r.clk, SIM_S(1));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_PASS_THROUGH);
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN);              /* Event 22, then nothing */
+    sim_clock_advance(r.clk, SIM_US(5));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_TERMINATING);
+    sim_clock_advance(r.clk, SIM_S(1));
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_PASS_THROUGH);
+    rig_down(&r);
+}
+
+static void test_printer_sees_idle_lines_in_session(void **state)
+{
+    rig r;
+    (void)state;
+
+    rig_up(&r, SIM_CHIP_PS2, SIM_US(1), true);
+    /* Outside a session nInit reaches the printer: a 60 us pulse resets it. */
+    refhost_control(&r.h, CT_SELECTIN);
+    sim_clock_advance(r.clk, SIM_US(59));
+    refhost_control(&r.h, CT_NINIT | CT_SELECTIN);
+    assert_int_equal(sim_printer_resets(r.pr), 1);
+    sim_clock_advance(r.clk, SIM_MS(10));
+    /* In a session the printer sees nInit only once the key has reset (50 us mark). */
+    assert_int_equal(refhost_open(&r.h, 0x4C), RH_OK);
+    refhost_control(&r.h, 0);
+    sim_clock_advance(r.clk, SIM_US(59));
+    refhost_control(&r.h, CT_NINIT);
+    assert_int_equal(sim_printer_resets(r.pr), 1);
+    assert_int_equal(sim_key_get_state(r.key), SIM_KEY_NOT_READY);
+    refhost_control(&r.h, 0);
+    sim_clock_advance(r.clk, SIM_US(120));
+    refhost_control(&r.h, CT_NINIT);
+    assert_int_equal(sim_printer_resets(r.pr), 2);
+    rig_down(&r);
+}
+
+static void test_answer_time_at_trsp_limit(void **state)
+{
+    static const uint8_t links[] = { 0x4C, 0x4D };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof links; i++) {
+        rig r;
+        refhost_resp resp;
+        sim_key_config c = rig_config(NULL);
+        c.answer_ns = SIM_US(1);                 /* as late as tRSP allows */
+        rig_up_cfg(&r, SIM_CHIP_PS2, SIM_NS(250), false, &c);
+        refhost_data(&r.h, 0x80);
+        refhost_status(&r.h);
+        refhost_control(&r.h, CT_NINIT | CT_AUTOFD);
+        sim_time_t t = sim_now(r.clk);
+        sim_clock_advance_to(r.clk, t + SIM_US(1) - 1);
+        assert_true(sim_port_periph_lines(r.port).nAck);
+        sim_clock_advance_to(r.clk, t + SIM_US(1));
+        assert_false(sim_port_periph_lines(r.port).nAck);
+        refhost_control(&r.h, CT_NINIT | CT_SELECTIN);          /* abandon: Event 22 */
+        sim_clock_advance(r.clk, SIM_S(1));
+        assert_int_equal(refhost_open(&r.h, links[i]), RH_OK);
+        assert_int_equal(rig_cmd(&r, 1, ECHO, "late", 4, &resp), ST_OK);
+        assert_memory_equal(resp.payload, "late", 4);
+        assert_int_equal(refhost_close(&r.h), RH_OK);
+        rig_down(&r);
+    }
+}
+
+static void test_byte_mode_on_ecp_port_in_ps2_mode(void **state)
+{
+    rig r;
+    refhost_resp resp;
+    uint8_t data[64];
+    (void)state;
+
+    for (int i = 0; i < 64; i++)
+        data[i] = (uint8_t)(255 - i);
+    rig_up(&r, SIM_CHIP_ECP, SIM_US(1), true);
+    sim_bus_write8(r.bus, RIG_BASE + 0x402, 0x20);              /* ECR mode 001 first */
+    assert_int_equal(refhost_open(&r.h, 0x4D), RH_OK);
+    assert_int_equal(rig_cmd(&r, 1, ECHO, data, 64, &resp), ST_OK);
+    assert_memory_equal(resp.payload, data, 64);
+    assert_int_equal(refhost_close(&r.h), RH_OK);
+    rig_down(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_negotiation_lines_and_answer_time),
         cmocka_unit_test(test_slow_key_answer_time),
+        cmocka_unit_test(test_answer_time_at_trsp_limit),
         cmocka_unit_test(test_other_requests_reach_printer),
         cmocka_unit_test(test_pass_through_printing),
         cmocka_unit_test(test_idle_timeout_releases_printer),
@@ -690,11 +933,18 @@ int main(void)
         cmocka_unit_test(test_setup_time_violation_latches_old_data),
         cmocka_unit_test(test_identical_retry_uses_cache),
         cmocka_unit_test(test_counter_dec_retry_after_reset),
+        cmocka_unit_test(test_reset_during_counter_dec_then_retry),
         cmocka_unit_test(test_reset_pulse_length),
         cmocka_unit_test(test_brownout),
         cmocka_unit_test(test_termination_in_exec_completes_into_cache),
         cmocka_unit_test(test_termination_from_every_state),
         cmocka_unit_test(test_byte_mode_hostclk_not_forward),
+        cmocka_unit_test(test_reverse_status_line_table),
+        cmocka_unit_test(test_byte_mode_on_ecp_port_in_ps2_mode),
+        cmocka_unit_test(test_queued_request_runs_after_running_command),
+        cmocka_unit_test(test_stats_saturate),
+        cmocka_unit_test(test_idle_timeout_in_refused_and_terminating),
+        cmocka_unit_test(test_printer_sees_idle_lines_in_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,6 +388,61 @@ static void test_machine_option(void **state)
     run_free(&r);
 }
 
+/* test_trace — --trace records the port's lines as a VCD file while the command runs. */
+static void test_trace(void **state)
+{
+    char path[512];
+    (void)state;
+
+    snprintf(path, sizeof path, "%s/lpt1.vcd", state_dir());
+    run_result r = run_dongctl("--trace", path, "echo", "traced", NULL);
+    expect(&r, EXIT_OK, "echo with --trace");
+    run_free(&r);
+    char *vcd = read_file(path, NULL);
+    expect_in(vcd, "$timescale", "VCD header");
+    expect_in(vcd, "nStrobe", "host lines in the trace");
+    expect_in(vcd, "nFault", "status lines in the trace");
+    const char *body = strstr(vcd, "$enddefinitions");
+    assert_non_null(body);
+    /* A request is many strobes: the body holds many timestamps. */
+    unsigned stamps = 0;
+    for (const char *p = body; (p = strstr(p, "\n#")); p++)
+        stamps++;
+    if (stamps < 20)
+        fail_msg("only %u timestamps in the trace", stamps);
+    free(vcd);
+}
+
+/*
+ * test_log — with ErrorLogLevel 3 (through --reg) the driver logs its informational
+ * events at start, and `log` prints them with their text from donglpt.mc.
+ */
+static void test_log(void **state)
+{
+    char path[512];
+    static const char reg[] =
+        "Windows Registry Editor Version 5.00\r\n\r\n"
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\DongLpt\\Parameters]\r\n"
+        "\"ErrorLogLevel\"=dword:00000003\r\n";
+    (void)state;
+
+    snprintf(path, sizeof path, "%s/verbose.reg", state_dir());
+    write_file(path, reg, sizeof reg - 1);
+    run_result r = run_dongctl("--reg", path, "log", NULL);
+    expect(&r, EXIT_OK, "log");
+    expect_in(r.out, "information", "informational events");
+    expect_in(r.out, "DongLpt", "the driver as the source");
+    expect_in(r.out, "is ready on parallel port", "message text from donglpt.mc");
+    assert_null(strstr(r.out, "(no message text)"));
+    run_free(&r);
+
+    r = run_dongctl("--json", "--reg", path, "log", NULL);
+    expect(&r, EXIT_OK, "log --json");
+    assert_true(json_valid(r.out));
+    expect_in(r.out, "\"severity\":\"information\"", "severity in JSON");
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +458,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_machine_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

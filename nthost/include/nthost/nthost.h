@@ -72,6 +72,11 @@ void nthost_shutdown(void);
 /* True between a successful nthost_boot and nthost_shutdown. */
 bool nthost_running(void);
 
+/* The simulated machine that nthost_boot built (sim/machine.h), for hosts that
+ * trace or fault its ports (dongctl --trace); NULL when not running. Call it from
+ * an nthost thread: the machine is not thread-safe. */
+struct sim_machine *nthost_machine(void);
+
 /* ======================= object namespace (io: ob_namespace.c) ===================== */
 
 typedef struct nthost_object_info {
@@ -107,6 +112,14 @@ unsigned nthost_verifier_warnings(void);
 #define NTHOST_BUGCHECK_EXIT 66
 
 /* ======================= services and event log (cm) =============================== */
+
+/* The registry as .reg files (the format regedit imports). Import is all or nothing:
+ * on error nothing changes and err gets "<file>:<line>: <problem>". Export writes
+ * the subtree at key_path (below HKEY_LOCAL_MACHINE, "" = all of it) as a
+ * "Windows Registry Editor Version 5.00" file (UTF-16LE with BOM) that imports back
+ * to the same keys and values. Both return 0 or a negative errno. */
+int nthost_registry_import(const char *path, char *err, size_t errlen);
+int nthost_registry_export(const char *path, const char *key_path, char *err, size_t errlen);
 
 /* Start / stop the service Services\<name> (driver load + DriverEntry / DriverUnload).
  * Return 0, or a Win32 error code (ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_NOT_ACTIVE,

@@ -15,8 +15,9 @@
 typedef DWORD DEVICE_TYPE;
 
 #ifndef CTL_CODE
+/* Unsigned arithmetic: vendor device types (0x8000 and up) would overflow an int. */
 #define CTL_CODE(DeviceType, Function, Method, Access) \
-    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
+    (((DWORD)(DeviceType) << 16) | ((DWORD)(Access) << 14) | ((DWORD)(Function) << 2) | (DWORD)(Method))
 #endif
 #ifndef DEVICE_TYPE_FROM_CTL_CODE
 #define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((DWORD)(ctrlCode) & 0xffff0000) >> 16)

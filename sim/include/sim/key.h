@@ -56,7 +56,8 @@ typedef struct sim_key_config {
  * peripheral on the pass-through connector, or NULL; the key takes ownership of it
  * (its destroy is called from the key's destroy) and becomes its upstream.
  * Returns NULL with a message in err when the image cannot be loaded or created
- * (missing without create_if_missing, corrupt, truncated, I/O error).
+ * (missing without create_if_missing, corrupt, truncated, I/O error); behind then
+ * stays the caller's.
  */
 sim_peripheral *sim_key_create(sim_clock *clk, const sim_key_config *cfg,
                                sim_peripheral *behind, char *err, size_t errlen);
@@ -124,14 +125,19 @@ typedef enum sim_key_fault_kind {
     SIM_KEY_FAULT_PLUG,          /* plugged back in: power-up (NOT-READY 100 ms) */
     SIM_KEY_FAULT_POWER_LOSS,    /* power lost now; back after `duration` (0 = stays off
                                     until SIM_KEY_FAULT_POWER_ON). A page being written
-                                    holds its old content; volatile state is lost. */
+                                    holds its old content; volatile state is lost. While
+                                    off the key drives nothing and, its pass-through
+                                    being passive, the host and the printer behind it
+                                    still see each other. */
     SIM_KEY_FAULT_POWER_ON,
     SIM_KEY_FAULT_STUCK_BUSY,    /* arg 1: Busy line held high whatever the key does; 0: off */
     SIM_KEY_FAULT_MISSING_NACK,  /* the next `arg` nAck pulses are not made (UINT32_MAX: all,
                                     0: stop); the handshake otherwise proceeds */
     SIM_KEY_FAULT_SLOW,          /* slow factor k = arg (0/1 = normal speed) */
-    SIM_KEY_FAULT_DROP_FORWARD,  /* the next `arg` forward bytes are handshaken but lost */
-    SIM_KEY_FAULT_CORRUPT_CRC,   /* the next `arg` responses go out with a wrong CRC */
+    SIM_KEY_FAULT_DROP_FORWARD,  /* the next `arg` forward bytes are handshaken normally but
+                                    never reach the frame parser (UINT32_MAX: all) */
+    SIM_KEY_FAULT_CORRUPT_CRC,   /* the next `arg` responses go out with a wrong CRC
+                                    (UINT32_MAX: all); the cache keeps the right one */
     SIM_KEY_FAULT_WORN_PAGE,     /* page index arg (0..127) fails write-verify from now on */
     SIM_KEY_FAULT_HEAL_PAGE,     /* page index arg writes normally again */
 } sim_key_fault_kind;
