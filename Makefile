@@ -9,6 +9,7 @@
 #   make check-sanitize  ASan+UBSan and TSan test builds
 #   make windows    donglpt.sys, dongctl.exe, donginst.exe, INF, .reg (mingw-w64)
 #   make bench      benchmarks (figures against the protocol floor)
+#   make fuzz       every libFuzzer target for FUZZ_TIME s (default 300), new finds merged into tests/fuzz/corpus
 
 JOBS    ?= 2
 BUILD   ?= build
@@ -30,7 +31,7 @@ define need
 	fi
 endef
 
-.PHONY: all deps deps-windows deps-fuzz free run check check-fast check-sanitize check-asan check-tsan windows bench clean
+.PHONY: all deps deps-windows deps-fuzz free run check check-fast check-sanitize check-asan check-tsan windows bench fuzz clean
 
 all: deps
 	cmake -S . -B $(BUILD)/checked -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -56,7 +57,7 @@ run: all
 	@echo '$$ dongctl info'
 	@$(BUILD)/checked/tools/dongctl info
 
-check-fast: all
+check-fast: deps-fuzz all
 	cd $(BUILD)/checked && $(CTEST)
 
 check: windows check-fast check-sanitize
@@ -82,6 +83,10 @@ windows: deps deps-windows
 bench: free
 	@if [ -x $(BUILD)/free/bench/run-benchmarks ]; then $(BUILD)/free/bench/run-benchmarks; \
 	else for b in $(BUILD)/free/bench/*; do [ -x "$$b" ] && [ -f "$$b" ] && "$$b"; done; fi
+
+FUZZ_TIME ?= 300
+fuzz: deps-fuzz all
+	cd $(BUILD)/checked && FUZZ_SECONDS=$(FUZZ_TIME) FUZZ_MERGE=1 ctest --output-on-failure -L fuzz
 
 clean:
 	rm -rf $(BUILD)

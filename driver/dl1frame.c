@@ -163,6 +163,10 @@ static NTSTATUS DongLinkAttempt(PDONG_LINK Link, ULONG KeyUs, PBOOLEAN Retry,
         return DongLinkSessionFailed(Link, wait, st);
     length = DongLinkGet16(Link->Rx + 3);
     if (Link->Rx[0] != DONG_FRAME_RESPONSE || length > DL1_MAX_PAYLOAD) {
+        /* DATA gave back our own latch: this port does not turn its data lines
+           around, whatever its capabilities said. Nibble mode from now on. */
+        if (Link->SessionMode == DONG_LINK_BYTE_BYTE && Link->Rx[0] == Link->Data)
+            Link->PreferredLinkByte = DONG_LINK_BYTE_NIBBLE;
         /* The byte count is unknowable: abandon the response (DL1.md section 5). */
         Link->Stats.FramingErrors++;
         DongLinkCloseSession(Link);
@@ -177,6 +181,10 @@ static NTSTATUS DongLinkAttempt(PDONG_LINK Link, ULONG KeyUs, PBOOLEAN Retry,
     if (DongLinkCrc16(0xFFFF, Link->Rx + 1, DONG_FRAME_HEADER - 1 + length) !=
         DongLinkGet16(Link->Rx + DONG_FRAME_HEADER + length)) {
         Link->Stats.CrcErrors++;
+        /* A spoilt LEN too small leaves the key with bytes to send (nDataAvail
+           still low): abandon them, or the resend would meet them. */
+        if (!(DongLinkReadStatusRegister(Link) & DONG_STS_NFAULT))
+            DongLinkCloseSession(Link);
         return STATUS_CRC_ERROR;
     }
     code = Link->Rx[2] & DONG_STATUS_CODE;

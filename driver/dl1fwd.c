@@ -18,7 +18,7 @@
 
 /* DongLinkPadLeft - pad reads still needed when Done reads already separate two
    writes. IRQL: any. Returns the count. */
-static ULONG DongLinkPadLeft(UCHAR Needed, ULONG Done)
+static ULONG DongLinkPadLeft(USHORT Needed, ULONG Done)
 {
     return Needed > Done ? Needed - Done : 0;
 }

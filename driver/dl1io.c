@@ -235,11 +235,11 @@ DONG_WAIT DongLinkPollSlow(PDONG_LINK Link, DONG_POLL Kind, ULONG TimeoutUs, PUC
    when the next write lands, HaveNs being guaranteed already. Reads always beat a
    1 us stall here: every minimum they cover is at most tRSP past one access.
    IRQL: any. Returns the count. */
-static UCHAR DongLinkReadsFor(ULONG NeedNs, ULONG HaveNs, ULONG AccessNs)
+static USHORT DongLinkReadsFor(ULONG NeedNs, ULONG HaveNs, ULONG AccessNs)
 {
     if (HaveNs >= NeedNs)
         return 0;
-    return (UCHAR)((NeedNs - HaveNs + AccessNs - 1) / AccessNs);
+    return (USHORT)((NeedNs - HaveNs + AccessNs - 1) / AccessNs);
 }
 
 /*

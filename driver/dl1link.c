@@ -142,7 +142,8 @@ VOID DongLinkCloseSession(PDONG_LINK Link)
  * IdleStatus is the status before Event 0; *Answered says whether a key took the bus.
  * IRQL: PASSIVE_LEVEL, port owned, compatibility idle lines.
  * Returns STATUS_SUCCESS with the session open, STATUS_NOT_SUPPORTED when the key
- * refused, STATUS_IO_TIMEOUT otherwise.
+ * refused the link byte, STATUS_DEVICE_DOES_NOT_EXIST when a device refused the
+ * extensibility link itself, STATUS_IO_TIMEOUT otherwise.
  */
 static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, UCHAR IdleStatus,
                                   PBOOLEAN Answered)
@@ -170,8 +171,9 @@ static NTSTATUS DongLinkNegotiate(PDONG_LINK Link, UCHAR LinkByte, UCHAR IdleSta
     DongLinkWriteControl(Link, DONG_CTL_SESSION);                       /* Event 4 */
     if (DongLinkPoll(Link, DongPollAckHigh, timeoutUs, &status) != DongWaitMet)
         return STATUS_IO_TIMEOUT;                                       /* Event 6 */
+    /* XFlag low: an IEEE 1284 peripheral (a printer) without the DL-1's link. */
     if (!(status & DONG_STS_SELECT))
-        return STATUS_NOT_SUPPORTED;
+        return STATUS_DEVICE_DOES_NOT_EXIST;
     DongLinkWriteData(Link, LinkByte);                                  /* Event 51 */
     DongLinkPadReads(Link, t->SetupReads);
     DongLinkWriteControl(Link, DONG_CTL_SESSION | DONG_CTL_STROBE);     /* Event 52 */
@@ -244,6 +246,8 @@ static NTSTATUS DongLinkOpenSession(PDONG_LINK Link, PULONG Attached, PUCHAR Idl
         if (answered) {
             if (status == STATUS_IO_TIMEOUT)
                 Link->Stats.Timeouts++;
+            if (status == STATUS_DEVICE_DOES_NOT_EXIST)
+                *Attached = DONG_PERIPHERAL_PRINTER;
             return status;
         }
         if (DongLinkNow() >= giveUp)

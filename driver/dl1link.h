@@ -32,10 +32,10 @@
  */
 typedef struct _DONG_LINK_TIMING {
     ULONG AccessNs;            /* tIO: one register access, measured or given */
-    UCHAR SetupReads;          /* DATA write -> strobe falling edge (tSU) */
-    UCHAR StrobeReads;         /* strobe falling -> rising edge (tSTB) */
-    UCHAR HoldReads;           /* strobe rising edge -> next DATA write (tHLD) */
-    UCHAR RespondReads;        /* host edge -> next host edge relying on tRSP */
+    USHORT SetupReads;         /* DATA write -> strobe falling edge (tSU) */
+    USHORT StrobeReads;        /* strobe falling -> rising edge (tSTB) */
+    USHORT HoldReads;          /* strobe rising edge -> next DATA write (tHLD) */
+    USHORT RespondReads;       /* host edge -> next host edge relying on tRSP */
     ULONG BusyStallUs;         /* stall after a byte's DATA write before polling Busy */
     BOOLEAN AccessMeetsRsp;    /* tIO >= tRSP: a write lands after the key's answer */
 } DONG_LINK_TIMING;

@@ -10,7 +10,8 @@
  * Byte (session 0x4D), per byte: Event 7 (nAutoFd low; for the first byte the same
  * write turns the data lines around), status read for Event 9, Event 10, the DATA
  * read (the key holds the byte until Event 16, and this read fills the wait for
- * Event 11), status read for Event 11, Event 16 (HostClk low). Event 17 is the same
+ * Event 11), status read for Event 11, Event 16 (HostClk low, held tSTB by pad
+ * reads on a port faster than tSTB). Event 17 is the same
  * write as the next byte's Event 7, or, after the last byte, the write that turns
  * the data lines forward again (DongLinkEndReverse).
  */
@@ -63,6 +64,8 @@ static DONG_WAIT DongLinkReceiveByte(PDONG_LINK Link, PUCHAR Byte, PUCHAR Status
     if (result != DongWaitMet)
         return result;
     DongLinkWriteControl(Link, DONG_CTL_SESSION | DONG_CTL_REVERSE | DONG_CTL_STROBE);
+    /* HostClk stays low for tSTB (DL1.md section 5); Event 17 is the next write. */
+    DongLinkPadReads(Link, Link->Timing.StrobeReads);
     return DongWaitMet;
 }
 

@@ -133,6 +133,7 @@ VOID DongProcessRequest(PDONG_EXTENSION Extension, PIRP Irp);
 /* dongport.c - the parport connection */
 NTSTATUS DongConnectPort(PDONG_EXTENSION Extension);
 VOID DongDisconnectPort(PDONG_EXTENSION Extension);
+VOID DongAskPortForName(PDONG_EXTENSION Extension, PUNICODE_STRING Name);
 NTSTATUS DongAcquirePort(PDONG_EXTENSION Extension, ULONG WaitMs);
 VOID DongReleasePort(PDONG_EXTENSION Extension);
 

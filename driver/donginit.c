@@ -202,7 +202,13 @@ static NTSTATUS DongCreateLinks(PDONG_EXTENSION Extension, PDONG_CONFIG Config)
     RtlAppendUnicodeToString(&Extension->AliasName, DONG_DOS_DEVICES);
     RtlAppendUnicodeStringToString(&Extension->AliasName, &Config->DosName);
     DongTerminate(&Extension->AliasName);
-    if (NT_SUCCESS(IoCreateSymbolicLink(&Extension->AliasName, &Extension->DeviceName))) {
+    status = IoCreateSymbolicLink(&Extension->AliasName, &Extension->DeviceName);
+    if (!NT_SUCCESS(status)) {
+        /* parport may only be holding the port's own name (LPT1) for a class driver. */
+        DongAskPortForName(Extension, &Config->DosName);
+        status = IoCreateSymbolicLink(&Extension->AliasName, &Extension->DeviceName);
+    }
+    if (NT_SUCCESS(status)) {
         Extension->AliasLinkCreated = TRUE;
     } else {
         strings[0] = Config->DosName.Buffer;
@@ -224,13 +230,13 @@ static VOID DongDeletePort(PDEVICE_OBJECT DeviceObject)
         IoUnregisterShutdownNotification(DeviceObject);
     }
     DongStopWorker(extension);
-    DongDisconnectPort(extension);
     if (extension->AliasLinkCreated) {
         IoDeleteSymbolicLink(&extension->AliasName);
     }
     if (extension->DosLinkCreated) {
         IoDeleteSymbolicLink(&extension->DosName);
     }
+    DongDisconnectPort(extension);  /* after the alias: parport takes back a name it lent */
     IoDeleteDevice(DeviceObject);
 }
 

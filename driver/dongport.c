@@ -118,6 +118,30 @@ NTSTATUS DongConnectPort(PDONG_EXTENSION Extension)
 }
 
 /*
+ * DongAskPortForName - IOCTL_INTERNAL_PARCLASS_CONNECT with Name (e.g. LPT1): our
+ * parport holds the port's DOS name until a class driver asks for it, and takes it
+ * back when this connection closes. A name parport does not hold stays where it is.
+ * IRQL: PASSIVE_LEVEL.
+ */
+VOID DongAskPortForName(PDONG_EXTENSION Extension, PUNICODE_STRING Name)
+{
+    KEVENT event;
+    IO_STATUS_BLOCK ioStatus;
+    PIRP irp;
+
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
+    irp = IoBuildDeviceIoControlRequest(IOCTL_INTERNAL_PARCLASS_CONNECT, Extension->PortDeviceObject, Name->Buffer,
+                                        Name->Length, NULL, 0, TRUE, &event, &ioStatus);
+    if (irp == NULL) {
+        return;
+    }
+    IoGetNextIrpStackLocation(irp)->FileObject = Extension->PortFileObject;
+    if (IoCallDriver(Extension->PortDeviceObject, irp) == STATUS_PENDING) {
+        KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, NULL);
+    }
+}
+
+/*
  * DongDisconnectPort - drop the reference on parport's device (through its file
  * object, which sends parport IRP_MJ_CLEANUP and IRP_MJ_CLOSE).
  * IRQL: PASSIVE_LEVEL.

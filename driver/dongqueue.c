@@ -176,6 +176,20 @@ BOOLEAN DongWorkerWantsPort(PDONG_EXTENSION Extension)
 }
 
 /*
+ * DongKeepPortForNext - per-request policy: keep the port (and the key session) for
+ * the next queued request only when it needs the port and no other parport client
+ * is waiting for it; a waiting ALLOCATE always gets the port between two requests.
+ * IRQL: PASSIVE_LEVEL, worker thread, port owned.
+ */
+static BOOLEAN DongKeepPortForNext(PDONG_EXTENSION Extension)
+{
+    BOOLEAN needsPort;
+
+    return DongPeekHead(Extension, &needsPort) && needsPort &&
+           Extension->PortInfo.QueryNumWaiters(Extension->PortInfo.Context) == 0;
+}
+
+/*
  * DongPortWaitMs - the current Timeouts.PortWaitMs.
  * IRQL: <= DISPATCH_LEVEL.
  */
@@ -204,7 +218,8 @@ static VOID DongLogPortBusy(PDONG_EXTENSION Extension, ULONG WaitMs, UCHAR Major
 /*
  * DongServeQueue - serve queued requests until the queue is empty. The port is
  * taken before a request that needs it leaves the queue, and (per-request policy)
- * given back after it, so another parport client can use the port between our
+ * given back after it unless the next request follows at once and nobody else
+ * waits for the port, so another parport client can use the port between our
  * requests. Under AllocatePerOpen the port is kept while a handle is open.
  * IRQL: PASSIVE_LEVEL, worker thread.
  */
@@ -216,13 +231,18 @@ static VOID DongServeQueue(PDONG_EXTENSION Extension)
     PIRP irp;
 
     for (;;) {
-        if (Extension->AllocatePerOpen && !Extension->PortOwned && DongWorkerWantsPort(Extension)) {
-            waitMs = DongPortWaitMs(Extension);
-            if (DongAcquirePort(Extension, waitMs) == STATUS_DEVICE_BUSY) {
-                DongLogPortBusy(Extension, waitMs, IRP_MJ_CREATE);
-            }
-        }
         if (!DongPeekHead(Extension, &needsPort)) {
+            /* Nothing queued: under AllocatePerOpen an open handle still wants the
+               port. A failure is logged once; the next request tries again. */
+            if (Extension->AllocatePerOpen && !Extension->PortOwned && DongWorkerWantsPort(Extension)) {
+                waitMs = DongPortWaitMs(Extension);
+                portStatus = DongAcquirePort(Extension, waitMs);
+                if (portStatus == STATUS_DEVICE_BUSY) {
+                    DongLogPortBusy(Extension, waitMs, IRP_MJ_CREATE);
+                } else if (NT_SUCCESS(portStatus) || portStatus == STATUS_CANCELLED) {
+                    continue;   /* requests may have come while waiting */
+                }
+            }
             break;
         }
         portStatus = STATUS_SUCCESS;
@@ -256,7 +276,7 @@ static VOID DongServeQueue(PDONG_EXTENSION Extension)
             }
         }
         DongProcessRequest(Extension, irp);
-        if (!Extension->AllocatePerOpen) {
+        if (!Extension->AllocatePerOpen && !DongKeepPortForNext(Extension)) {
             DongReleasePort(Extension);
         }
     }

@@ -73,23 +73,53 @@ NTSTATUS NTAPI LptDispatchWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 }
 
 /*
+ * LptIsPortFree - IOCTL_PAR_IS_PORT_FREE: is the port free right now (no parport
+ * client owns it, this driver's worker included)? Answered by taking the port
+ * with TryAllocatePort and giving it straight back: that never waits, and a free
+ * port has no waiter that the release could hand it to.
+ * IRQL: PASSIVE_LEVEL.
+ */
+static NTSTATUS LptIsPortFree(PLPT_EXTENSION Extension, PIRP Irp, ULONG OutputLength)
+{
+    BOOLEAN free;
+
+    if (OutputLength < sizeof(BOOLEAN)) {
+        return LptCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+    }
+    free = Extension->PortInfo.TryAllocatePort(Extension->PortInfo.Context);
+    if (free) {
+        Extension->PortInfo.FreePort(Extension->PortInfo.Context);
+    }
+    *(PBOOLEAN)Irp->AssociatedIrp.SystemBuffer = free;
+    return LptCompleteRequest(Irp, STATUS_SUCCESS, sizeof(BOOLEAN));
+}
+
+/*
  * LptDispatchDeviceControl - IRP_MJ_DEVICE_CONTROL: IOCTL_PAR_QUERY_INFORMATION is
- * queued like a write (reading the printer's lines needs the port); every other
- * code is STATUS_INVALID_PARAMETER, as NT's printer driver answers. Public codes
- * that equal parport's internal ones never reach parport from here.
+ * queued like a write (reading the printer's lines needs the port);
+ * IOCTL_PAR_IS_PORT_FREE is answered at once; every other code is
+ * STATUS_INVALID_PARAMETER, as NT's printer driver answers. Public codes that equal
+ * parport's internal ones never reach parport from here.
  * IRQL: PASSIVE_LEVEL.
  */
 NTSTATUS NTAPI LptDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
+    ULONG outputLength = stack->Parameters.DeviceIoControl.OutputBufferLength;
 
-    if (stack->Parameters.DeviceIoControl.IoControlCode != IOCTL_PAR_QUERY_INFORMATION) {
+    switch (stack->Parameters.DeviceIoControl.IoControlCode) {
+    case IOCTL_PAR_QUERY_INFORMATION:
+        if (outputLength < sizeof(PAR_QUERY_INFORMATION)) {
+            return LptCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
+        }
+        return LptQueueRequest(LPT_EXTENSION_OF(DeviceObject), Irp);
+
+    case IOCTL_PAR_IS_PORT_FREE:
+        return LptIsPortFree(LPT_EXTENSION_OF(DeviceObject), Irp, outputLength);
+
+    default:
         return LptCompleteRequest(Irp, STATUS_INVALID_PARAMETER, 0);
     }
-    if (stack->Parameters.DeviceIoControl.OutputBufferLength < sizeof(PAR_QUERY_INFORMATION)) {
-        return LptCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
-    }
-    return LptQueueRequest(LPT_EXTENSION_OF(DeviceObject), Irp);
 }
 
 /*

@@ -6,7 +6,8 @@
  * \Device\ParallelPort<N>, linked as \DosDevices\LPT<n> (the port's name from parport,
  * LPT<N+1> when parport gives none) unless another driver took that name first.
  * WriteFile prints in compatibility (Centronics) mode; DeviceIoControl
- * IOCTL_PAR_QUERY_INFORMATION reads the printer's state as PARALLEL_* bits.
+ * IOCTL_PAR_QUERY_INFORMATION reads the printer's state as PARALLEL_* bits and
+ * IOCTL_PAR_IS_PORT_FREE tells whether any parport client owns the port now.
  *
  * Threads and IRQL: dispatch routines run in the caller's thread at PASSIVE_LEVEL and
  * only queue. A worker system thread per port serves the queue: it owns the port
@@ -74,7 +75,6 @@ typedef struct _LPT_EXTENSION {
     UNICODE_STRING PortDeviceName;      /* \Device\ParallelPort<N> */
     UNICODE_STRING DosName;             /* \DosDevices\LPT<n> */
     BOOLEAN DosLinkCreated;
-    BOOLEAN DosNameFromPort;            /* taken over from parport: given back at unload */
     BOOLEAN ShutdownRegistered;
     WCHAR DeviceNameBuffer[LPT_NAME_CHARS];
     WCHAR PortDeviceNameBuffer[LPT_NAME_CHARS];
@@ -124,6 +124,7 @@ BOOLEAN LptRequestAbandoned(PLPT_EXTENSION Extension, PIRP Irp);
 /* lptport.c - the parport connection */
 NTSTATUS LptConnectPort(PLPT_EXTENSION Extension, PUNICODE_STRING PortName);
 VOID LptDisconnectPort(PLPT_EXTENSION Extension);
+VOID LptAskPortForName(PLPT_EXTENSION Extension, PUNICODE_STRING PortName);
 NTSTATUS LptAcquirePort(PLPT_EXTENSION Extension, PIRP Irp, ULONGLONG Deadline);
 VOID LptReleasePort(PLPT_EXTENSION Extension);
 BOOLEAN LptPortWanted(PLPT_EXTENSION Extension);

@@ -18,7 +18,8 @@
  * LptCallPortSync - send internal IOCTL Code to parport and wait for it.
  * IRQL: PASSIVE_LEVEL.
  */
-static NTSTATUS LptCallPortSync(PLPT_EXTENSION Extension, ULONG Code, PVOID Output, ULONG OutputLength)
+static NTSTATUS LptCallPortSync(PLPT_EXTENSION Extension, ULONG Code, PVOID Input, ULONG InputLength, PVOID Output,
+                                ULONG OutputLength)
 {
     KEVENT event;
     IO_STATUS_BLOCK ioStatus;
@@ -26,8 +27,8 @@ static NTSTATUS LptCallPortSync(PLPT_EXTENSION Extension, ULONG Code, PVOID Outp
     NTSTATUS status;
 
     KeInitializeEvent(&event, NotificationEvent, FALSE);
-    irp = IoBuildDeviceIoControlRequest(Code, Extension->PortDeviceObject, NULL, 0, Output, OutputLength, TRUE,
-                                        &event, &ioStatus);
+    irp = IoBuildDeviceIoControlRequest(Code, Extension->PortDeviceObject, Input, InputLength, Output, OutputLength,
+                                        TRUE, &event, &ioStatus);
     if (irp == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
@@ -54,7 +55,8 @@ static VOID LptPortNameOf(PLPT_EXTENSION Extension, PUNICODE_STRING PortName)
 
     PortName->Length = 0;
     RtlZeroMemory(&pnpInfo, sizeof(pnpInfo));
-    if (NT_SUCCESS(LptCallPortSync(Extension, IOCTL_INTERNAL_GET_PARALLEL_PNP_INFO, &pnpInfo, sizeof(pnpInfo))) &&
+    if (NT_SUCCESS(LptCallPortSync(Extension, IOCTL_INTERNAL_GET_PARALLEL_PNP_INFO, NULL, 0, &pnpInfo,
+                                   sizeof(pnpInfo))) &&
         pnpInfo.PortName != NULL && pnpInfo.PortName[0] != L'\0' &&
         NT_SUCCESS(RtlAppendUnicodeToString(PortName, pnpInfo.PortName))) {
         return;
@@ -85,7 +87,7 @@ NTSTATUS LptConnectPort(PLPT_EXTENSION Extension, PUNICODE_STRING PortName)
     status = IoGetDeviceObjectPointer(&Extension->PortDeviceName, FILE_READ_ATTRIBUTES, &Extension->PortFileObject,
                                       &Extension->PortDeviceObject);
     if (NT_SUCCESS(status)) {
-        status = LptCallPortSync(Extension, IOCTL_INTERNAL_GET_PARALLEL_PORT_INFO, &Extension->PortInfo,
+        status = LptCallPortSync(Extension, IOCTL_INTERNAL_GET_PARALLEL_PORT_INFO, NULL, 0, &Extension->PortInfo,
                                  sizeof(Extension->PortInfo));
     }
     if (NT_SUCCESS(status) && Extension->PortInfo.SpanOfController <= LPT_CONTROL_OFFSET) {
@@ -100,6 +102,18 @@ NTSTATUS LptConnectPort(PLPT_EXTENSION Extension, PUNICODE_STRING PortName)
     }
     LptPortNameOf(Extension, PortName);
     return STATUS_SUCCESS;
+}
+
+/*
+ * LptAskPortForName - IOCTL_INTERNAL_PARCLASS_CONNECT with PortName: our parport
+ * holds the port's DOS name until a class driver asks for it, and takes it back
+ * when this connection (PortFileObject) closes. Another driver's name is not
+ * parport's to give: then nothing changes.
+ * IRQL: PASSIVE_LEVEL.
+ */
+VOID LptAskPortForName(PLPT_EXTENSION Extension, PUNICODE_STRING PortName)
+{
+    LptCallPortSync(Extension, IOCTL_INTERNAL_PARCLASS_CONNECT, PortName->Buffer, PortName->Length, NULL, 0);
 }
 
 /*

@@ -126,14 +126,14 @@ static NTSTATUS LptSendBytes(PLPT_EXTENSION Extension, PIRP Irp, const UCHAR *By
     NTSTATUS status;
 
     *Sent = 0;
-    while (*Sent < Count) {
+    while (*Sent < Count && !LptRequestAbandoned(Extension, Irp)) {
         status = LptPollReady(controller);
         if (status != STATUS_SUCCESS) {
             return status;
         }
         LptStrobeByte(controller, Bytes[*Sent]);
         (*Sent)++;
-        if (LptPortWanted(Extension) || LptRequestAbandoned(Extension, Irp)) {
+        if (LptPortWanted(Extension)) {
             break;
         }
     }

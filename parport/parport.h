@@ -54,6 +54,7 @@ typedef struct _PPT_EXTENSION {
 
     BOOLEAN DosLinkCreated;
     BOOLEAN DeviceMapWritten;
+    PFILE_OBJECT DosNameLentTo;         /* class driver's connection that took DosName */
     UNICODE_STRING DeviceName;
     UNICODE_STRING DosName;             /* \DosDevices\LPTn */
     UNICODE_STRING PortName;            /* LPTn, NUL-terminated for PARALLEL_PNP_INFORMATION */

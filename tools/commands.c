@@ -74,6 +74,60 @@ static int expect_length(dong_port *p, const DONG_TRANSACT_RESPONSE *rsp, unsign
 
 /* ---- ports ------------------------------------------------------------------------ */
 
+/* <ntddpar.h>'s public query (NT's printer driver answers it on \\.\LPTn). */
+#ifndef IOCTL_PAR_IS_PORT_FREE
+#define IOCTL_PAR_IS_PORT_FREE CTL_CODE(FILE_DEVICE_PARALLEL_PORT, 21, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#endif
+
+/*
+ * name_owner — the driver a DOS name belongs to, from the device it leads to:
+ * parport's \Device\ParallelPortN (holding it while no class driver has it), the
+ * printer driver's \Device\ParallelN, DongLpt's \Device\DongLptN (its DosName);
+ * another device's path as it is; "-" when the name does not exist.
+ */
+static const char *name_owner(const char *lpt, char *target, size_t len)
+{
+    static const struct { const char *prefix; const char *driver; } owners[] = {
+        { "\\Device\\ParallelPort", "parport" },
+        { "\\Device\\Parallel", "Parallel" },
+        { "\\Device\\DongLpt", "DongLpt" },
+    };
+
+    if (home_dos_target(lpt, target, len) != 0)
+        return "-";
+    for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++)
+        if (!strncmp(target, owners[i].prefix, strlen(owners[i].prefix)))
+            return owners[i].driver;
+    return target;
+}
+
+/*
+ * port_now — "free" or "in use" right now, asked through the printer driver
+ * (IOCTL_PAR_IS_PORT_FREE on \\.\LPTn); "?" when LPTn is not the printer driver's.
+ */
+static const char *port_now(const char *lpt, const char *owner, int *is_free)
+{
+    char path[32];
+    BOOLEAN free_now = FALSE;
+    DWORD bytes = 0;
+    HANDLE h;
+    BOOL ok;
+
+    *is_free = -1;
+    if (strcmp(owner, "Parallel"))
+        return "?";
+    snprintf(path, sizeof path, "\\\\.\\%s", lpt);
+    h = CreateFileA(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return "?";
+    ok = DeviceIoControl(h, IOCTL_PAR_IS_PORT_FREE, NULL, 0, &free_now, sizeof free_now, &bytes, NULL);
+    CloseHandle(h);
+    if (!ok || bytes != sizeof free_now)
+        return "?";
+    *is_free = free_now ? 1 : 0;
+    return free_now ? "free" : "in use";
+}
+
 /*
  * cmd_ports — probe every \\.\DongLptN until the first name that does not exist, and
  * say what is on each port and why the driver thinks so.
@@ -96,8 +150,8 @@ static int cmd_ports(dong_port *unused, const dong_args *a)
         js_begin_obj(NULL);
         js_begin_arr("ports");
     } else {
-        printf("%-5s %-14s %-5s %-6s %-8s %s\n", "PORT", "DEVICE", "CHIP", "BASE", "ATTACHED",
-               "WHY");
+        printf("%-5s %-14s %-5s %-6s %-8s %-10s %-8s %s\n", "PORT", "DEVICE", "CHIP", "BASE", "ATTACHED",
+               "NAME-OWNER", "PORT-NOW", "WHY");
     }
     for (unsigned n = 1; n <= DONG_MAX_PORTS; n++) {
         dong_port p;
@@ -127,8 +181,13 @@ static int cmd_ports(dong_port *unused, const dong_args *a)
         else
             snprintf(base, sizeof base, "?");
         const char *attached = probed ? attached_name(info.Attached) : "?";
+        char target[128] = "";
+        int is_free;
+        const char *owner = name_owner(lpt, target, sizeof target);
+        const char *now = port_now(lpt, owner, &is_free);
         if (!g_json) {
-            printf("%-5s %-14s %-5s %-6s %-8s %s\n", lpt, device, chip, base, attached, why);
+            printf("%-5s %-14s %-5s %-6s %-8s %-10s %-8s %s\n", lpt, device, chip, base, attached, owner, now,
+                   why);
             continue;
         }
         js_begin_obj(NULL);
@@ -146,6 +205,11 @@ static int cmd_ports(dong_port *unused, const dong_args *a)
                 js_str("serial", serial_text(&info, serial));
         }
         js_str("reason", why);
+        js_str("name_owner", owner);
+        if (target[0])
+            js_str("name_target", target);
+        if (is_free >= 0)
+            js_bool("port_free", is_free == 1);
         js_end_obj();
     }
     if (g_json) {

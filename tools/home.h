@@ -55,6 +55,12 @@ typedef struct home_log_entry {
     char text[512];            /* message text with insertions, or "" if unknown */
 } home_log_entry;
 
+/*
+ * The device a DOS device name (e.g. "LPT1") leads to, e.g. \Device\Parallel0, into
+ * target. Returns 0, or -1 when no such name exists.
+ */
+int home_dos_target(const char *name, char *target, size_t len);
+
 typedef void home_log_fn(const home_log_entry *e, void *ctx);
 long home_log(home_log_fn *fn, void *ctx, char *err, size_t errlen);
 

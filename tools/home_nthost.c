@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <nthost/nthost.h>
 #include <sim/machine.h>
@@ -28,7 +29,8 @@ static int traced_port = -1;   /* machine port index being traced, or -1 */
 
 int home_start(const home_options *opt, char *err, size_t errlen)
 {
-    static const char *reg_files[] = { DONGCTL_PARPORT_REG, DONGCTL_DONGLPT_REG, NULL, NULL };
+    /* The printer class driver shares the ports with DongLpt (docs/PORT_SHARING.md). */
+    static const char *reg_files[] = { DONGCTL_PARPORT_REG, DONGCTL_DONGLPT_REG, DONGCTL_PARALLEL_REG, NULL, NULL };
     nthost_config cfg;
     const char *why;
 
@@ -36,7 +38,7 @@ int home_start(const home_options *opt, char *err, size_t errlen)
        off unless NTHOST_DBGPRINT asks for it. */
     setenv("NTHOST_DBGPRINT", "0", 0);
     /* A user's .reg comes last, so its Parameters override the shipped defaults. */
-    reg_files[2] = opt->reg;
+    reg_files[3] = opt->reg;
     memset(&cfg, 0, sizeof cfg);
     cfg.machine = opt->machine;
     cfg.reg_files = reg_files;
@@ -85,6 +87,36 @@ int home_trace_start(unsigned port, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+typedef struct dos_query {
+    char path[80];
+    char *target;
+    size_t len;
+    bool found;
+} dos_query;
+
+static void find_dos_link(const nthost_object_info *obj, void *ctx)
+{
+    dos_query *q = ctx;
+
+    if (!q->found && obj->link_target && !strcmp(obj->type, "SymbolicLink") && !strcasecmp(obj->path, q->path)) {
+        snprintf(q->target, q->len, "%s", obj->link_target);
+        q->found = true;
+    }
+}
+
+/*
+ * home_dos_target — \??\<name> in nthost's namespace (what QueryDosDevice reads on
+ * Windows).
+ */
+int home_dos_target(const char *name, char *target, size_t len)
+{
+    dos_query q = { .target = target, .len = len, .found = false };
+
+    snprintf(q.path, sizeof q.path, "\\??\\%s", name);
+    nthost_namespace_walk(find_dos_link, &q);
+    return q.found ? 0 : -1;
+}
+
 static const char *severity_name(unsigned severity)
 {
     static const char *const names[] = { "success", "information", "warning", "error" };
@@ -117,9 +149,9 @@ long home_log(home_log_fn *fn, void *ctx, char *err, size_t errlen)
             for (char *c = text; *c; c++)
                 if (*c == '\r' || *c == '\n')
                     *c = ' ';
-            size_t n = strlen(text);
-            while (n > 0 && text[n - 1] == ' ')
-                text[--n] = 0;
+            size_t len = strlen(text);
+            while (len > 0 && text[len - 1] == ' ')
+                text[--len] = 0;
             snprintf(out.text, sizeof out.text, "%s", text);
             free(text);
         }

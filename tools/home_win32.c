@@ -8,8 +8,13 @@
 
 #include "home.h"
 
+/*
+ * home_start — nothing to boot; dongctl's messages are UTF-8 (the same text as on
+ * Linux, "no key — ..."), so the console is told so.
+ */
 int home_start(const home_options *opt, char *err, size_t errlen)
 {
+    SetConsoleOutputCP(CP_UTF8);
     if (opt->machine) {
         snprintf(err, errlen, "--machine describes a simulated machine; this is a real one");
         return -1;
@@ -59,4 +64,17 @@ long home_log(home_log_fn *fn, void *ctx, char *err, size_t errlen)
              "DongLpt writes to the System event log: open Event Viewer (eventvwr.msc), Windows Logs > "
              "System, source DongLpt; or run: wevtutil qe System /q:\"*[System[Provider[@Name='DongLpt']]]\" /f:text");
     return -1;
+}
+
+/*
+ * home_dos_target — QueryDosDevice's first (current) target of the name.
+ */
+int home_dos_target(const char *name, char *target, size_t len)
+{
+    char buffer[1024];
+
+    if (QueryDosDeviceA(name, buffer, sizeof buffer) == 0)
+        return -1;
+    snprintf(target, len, "%s", buffer);
+    return 0;
 }

@@ -12,7 +12,7 @@
 bool g_json;
 
 /* JSON nesting: whether the current container already holds a value (comma needed)
-   and whether it is an array (keys ignored). */
+   and whether it is an array (keys ignored). dongctl's documents nest 3 deep. */
 #define JS_MAX_DEPTH 16
 static struct {
     bool has_value;
@@ -44,7 +44,7 @@ static void js_escaped(const char *s)
 /* js_member — the comma and "key": that come before any value. */
 static void js_member(const char *key)
 {
-    if (js_depth > 0) {
+    if (js_depth > 0 && js_depth <= JS_MAX_DEPTH) {
         if (js_stack[js_depth - 1].has_value)
             putchar(',');
         js_stack[js_depth - 1].has_value = true;

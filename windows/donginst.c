@@ -21,6 +21,7 @@
 #include <donglpt.h>
 
 #include "regfile.h"
+#include "svcreg.h"
 
 #define EXIT_OK         0
 #define EXIT_USAGE      1
@@ -28,23 +29,17 @@
 #define EXIT_DENIED     3   /* not elevated */
 #define EXIT_FAILED     4
 
-#define SERVICE_KEY_A   "SYSTEM\\CurrentControlSet\\Services\\" DONG_SERVICE_NAME_A
-#define REG_SERVICE_KEY "HKEY_LOCAL_MACHINE\\" SERVICE_KEY_A
 #define EVENTLOG_KEY_A  "SYSTEM\\CurrentControlSet\\Services\\EventLog\\System\\" DONG_SERVICE_NAME_A
 #define DEFAULT_IMAGE   L"System32\\drivers\\donglpt.sys"
 #define STOP_WAIT_MS    10000
 #define POLL_MS         100
 
-/* The service settings read from donglpt.reg. */
-typedef struct service_settings {
-    DWORD type, start, error_control;
-    WCHAR group[128];
-    WCHAR image[MAX_PATH];
-    bool have_type, have_start, have_error_control;
-    unsigned parameters;      /* Parameters values applied */
-    bool apply;               /* second pass: write Parameters */
+/* The second pass over donglpt.reg: how many Parameters values were written, and
+   what failed. */
+typedef struct apply_ctx {
+    unsigned written;
     char failure[256];
-} service_settings;
+} apply_ctx;
 
 /* say_error — "donginst: <doing>: <system text> (error N)" on stderr; the exit code. */
 static int say_error(const char *doing, DWORD error)
@@ -79,39 +74,50 @@ static void beside_exe(const char *name, char *out, size_t outlen)
     }
 }
 
-/* same_key — .reg key names compare case-insensitively, like the registry's. */
-static bool same_key(const char *a, const char *b)
+/*
+ * image_file — the file a service's ImagePath names, the way the kernel resolves a
+ * driver's: "\SystemRoot\..." and a relative path are under the Windows folder,
+ * "\??\X:\..." and "X:\..." are as they are. FALSE if it does not fit.
+ */
+static BOOL image_file(const WCHAR *image, WCHAR *out, size_t outlen)
 {
-    return _stricmp(a, b) == 0;
-}
+    static const WCHAR systemroot[] = L"\\SystemRoot\\";
+    static const WCHAR dosdevices[] = L"\\??\\";
+    WCHAR windir[MAX_PATH];
+    int n;
 
-static DWORD dword_of(const regf_value *v)
-{
-    return v->data[0] | (DWORD)v->data[1] << 8 | (DWORD)v->data[2] << 16 | (DWORD)v->data[3] << 24;
-}
-
-/* copy_wide — UTF-16LE registry data into a WCHAR buffer (it is not aligned). */
-static void copy_wide(const regf_value *v, WCHAR *out, size_t outlen)
-{
-    size_t n = v->size / 2 < outlen - 1 ? v->size / 2 : outlen - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (WCHAR)(v->data[2 * i] | v->data[2 * i + 1] << 8);
-    out[n] = 0;
+    if (_wcsnicmp(image, dosdevices, wcslen(dosdevices)) == 0)
+        n = _snwprintf(out, outlen, L"%ls", image + wcslen(dosdevices));
+    else if (image[0] && image[1] == L':')
+        n = _snwprintf(out, outlen, L"%ls", image);
+    else if (!GetWindowsDirectoryW(windir, MAX_PATH))
+        return FALSE;
+    else if (_wcsnicmp(image, systemroot, wcslen(systemroot)) == 0)
+        n = _snwprintf(out, outlen, L"%ls\\%ls", windir, image + wcslen(systemroot));
+    else
+        n = _snwprintf(out, outlen, L"%ls\\%ls", windir, image);
+    return n > 0 && (size_t)n < outlen;
 }
 
 /*
- * apply_parameter — write one Parameters value (or a value of a key below it) to
- * HKLM, creating the key as needed.
+ * apply_parameter — write one value of the .reg's Parameters subtree to HKLM,
+ * creating the key as needed; the service key and other keys are left alone (the
+ * SCM owns the first, the others are not ours).
  */
-static int apply_parameter(const regf_value *v, const char *subkey, service_settings *s)
+static int apply_parameter(const regf_value *v, void *arg)
 {
+    apply_ctx *c = arg;
+    const char *subkey = svc_reg_parameter_subkey(v->key, DONG_SERVICE_NAME_A);
     WCHAR wkey[512], wname[256];
     HKEY key;
     LONG rc;
 
+    if (!subkey)
+        return 0;
     if (!MultiByteToWideChar(CP_UTF8, 0, subkey, -1, wkey, 512) ||
         !MultiByteToWideChar(CP_UTF8, 0, v->name, -1, wname, 256)) {
-        snprintf(s->failure, sizeof s->failure, "line %u: name too long", v->line);
+        snprintf(c->failure, sizeof c->failure, "line %u: name too long", v->line);
+        SetLastError(ERROR_INVALID_DATA);
         return 1;
     }
     rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, wkey, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE,
@@ -122,73 +128,12 @@ static int apply_parameter(const regf_value *v, const char *subkey, service_sett
     }
     if (rc != ERROR_SUCCESS) {
         SetLastError((DWORD)rc);
-        snprintf(s->failure, sizeof s->failure, "writing %s\\%s", subkey, v->name);
+        snprintf(c->failure, sizeof c->failure, "writing %s\\%s", subkey, v->name);
         return 1;
     }
     printf("  %s\\%s\n", subkey, v->name[0] ? v->name : "(default)");
-    s->parameters++;
+    c->written++;
     return 0;
-}
-
-/*
- * on_reg_value — first pass: collect the service key's settings; second pass
- * (s->apply): write the Parameters subtree. Other keys of the file are not ours to
- * touch on Windows (the nthost home imports them; here the SCM owns the service key).
- */
-static int on_reg_value(const regf_value *v, void *ctx)
-{
-    service_settings *s = ctx;
-    static const char prefix[] = REG_SERVICE_KEY "\\Parameters";
-    size_t plen = sizeof prefix - 1;
-
-    if (s->apply) {
-        if (_strnicmp(v->key, prefix, plen) == 0 && (v->key[plen] == 0 || v->key[plen] == '\\'))
-            return apply_parameter(v, v->key + sizeof "HKEY_LOCAL_MACHINE\\" - 1, s);
-        return 0;
-    }
-    if (!same_key(v->key, REG_SERVICE_KEY))
-        return 0;
-    if (v->type == REG_DWORD && v->size == 4) {
-        if (_stricmp(v->name, "Type") == 0) {
-            s->type = dword_of(v);
-            s->have_type = true;
-        } else if (_stricmp(v->name, "Start") == 0) {
-            s->start = dword_of(v);
-            s->have_start = true;
-        } else if (_stricmp(v->name, "ErrorControl") == 0) {
-            s->error_control = dword_of(v);
-            s->have_error_control = true;
-        }
-    } else if ((v->type == REG_SZ || v->type == REG_EXPAND_SZ) && _stricmp(v->name, "Group") == 0) {
-        copy_wide(v, s->group, sizeof s->group / sizeof s->group[0]);
-    } else if ((v->type == REG_SZ || v->type == REG_EXPAND_SZ) && _stricmp(v->name, "ImagePath") == 0) {
-        copy_wide(v, s->image, sizeof s->image / sizeof s->image[0]);
-    }
-    return 0;
-}
-
-/* read_settings — the service settings of the .reg, checked before anything changes. */
-static int read_settings(const char *reg, service_settings *s)
-{
-    char err[512];
-
-    memset(s, 0, sizeof *s);
-    wcscpy(s->image, DEFAULT_IMAGE);
-    if (regf_parse_file(reg, on_reg_value, s, err, sizeof err) == -1) {
-        fprintf(stderr, "donginst: %s\n", err);
-        return EXIT_NOT_FOUND;
-    }
-    if (!s->have_type || !s->have_start || !s->have_error_control) {
-        fprintf(stderr, "donginst: %s: [%s] needs Type, Start and ErrorControl dwords\n", reg,
-                REG_SERVICE_KEY);
-        return EXIT_FAILED;
-    }
-    if (s->type != SERVICE_KERNEL_DRIVER) {
-        fprintf(stderr, "donginst: %s: Type is %lu; DongLpt is a kernel driver (1)\n", reg,
-                (unsigned long)s->type);
-        return EXIT_FAILED;
-    }
-    return EXIT_OK;
 }
 
 /* register_event_source — Event Viewer finds DongLpt's message text in the driver. */
@@ -212,20 +157,26 @@ static int register_event_source(void)
 
 static int cmd_install(const char *sys, const char *reg)
 {
-    service_settings s;
-    WCHAR windir[MAX_PATH], wsys[MAX_PATH], target[2 * MAX_PATH];
+    svc_reg s;
+    apply_ctx applied = { 0, "" };
+    WCHAR wsys[MAX_PATH], target[2 * MAX_PATH];
+    const WCHAR *image, *group;
     SC_HANDLE scm, svc;
+    char err[512];
     int rc;
 
-    if ((rc = read_settings(reg, &s)))
-        return rc;
+    if (svc_reg_read(reg, DONG_SERVICE_NAME_A, &s, err, sizeof err)) {
+        fprintf(stderr, "donginst: %s\n", err);
+        return EXIT_NOT_FOUND;
+    }
+    /* WCHAR is 16-bit here, so the .reg's UTF-16 text is used as it is. */
+    image = s.image[0] ? (const WCHAR *)s.image : DEFAULT_IMAGE;
+    group = s.group[0] ? (const WCHAR *)s.group : NULL;
     if (GetFileAttributesA(sys) == INVALID_FILE_ATTRIBUTES)
         return say_error(sys, GetLastError());
-    /* ImagePath is relative to %SystemRoot% (as Windows' own drivers register it). */
-    if (!GetWindowsDirectoryW(windir, MAX_PATH) || !MultiByteToWideChar(CP_ACP, 0, sys, -1, wsys, MAX_PATH))
-        return say_error("finding the Windows folder", GetLastError());
-    _snwprintf(target, sizeof target / sizeof target[0] - 1, L"%ls\\%ls", windir, s.image);
-    target[sizeof target / sizeof target[0] - 1] = 0;
+    if (!image_file(image, target, sizeof target / sizeof target[0]) ||
+        !MultiByteToWideChar(CP_ACP, 0, sys, -1, wsys, MAX_PATH))
+        return say_error("finding where ImagePath points", GetLastError());
     if (!CopyFileW(wsys, target, FALSE))
         return say_error("copying donglpt.sys into the drivers folder", GetLastError());
     printf("copied %s to %ls\n", sys, target);
@@ -234,22 +185,24 @@ static int cmd_install(const char *sys, const char *reg)
     if (!scm)
         return say_error("opening the Service Control Manager", GetLastError());
     svc = CreateServiceW(scm, DONG_SERVICE_NAME_U, DONG_SERVICE_NAME_U, SERVICE_ALL_ACCESS,
-                         SERVICE_KERNEL_DRIVER, s.start, s.error_control, s.image,
-                         s.group[0] ? s.group : NULL, NULL, NULL, NULL, NULL);
+                         SERVICE_KERNEL_DRIVER, s.start, s.error_control, image, group, NULL, NULL,
+                         NULL, NULL);
     if (!svc && GetLastError() == ERROR_SERVICE_EXISTS) {
         /* Reinstall over an existing service: bring its settings in line with the .reg. */
         svc = OpenServiceW(scm, DONG_SERVICE_NAME_U, SERVICE_ALL_ACCESS);
-        if (svc && !ChangeServiceConfigW(svc, SERVICE_KERNEL_DRIVER, s.start, s.error_control, s.image,
-                                         s.group[0] ? s.group : NULL, NULL, NULL, NULL, NULL, NULL)) {
+        if (svc && !ChangeServiceConfigW(svc, SERVICE_KERNEL_DRIVER, s.start, s.error_control, image,
+                                         group, NULL, NULL, NULL, NULL, NULL)) {
             rc = say_error("updating the existing service", GetLastError());
             CloseServiceHandle(svc);
             CloseServiceHandle(scm);
             return rc;
         }
-        printf("service %s already existed: settings updated\n", DONG_SERVICE_NAME_A);
+        if (svc)
+            printf("service %s already existed: settings updated\n", DONG_SERVICE_NAME_A);
     } else if (svc) {
         printf("service %s created (kernel driver, start %lu, error control %lu, group \"%ls\")\n",
-               DONG_SERVICE_NAME_A, (unsigned long)s.start, (unsigned long)s.error_control, s.group);
+               DONG_SERVICE_NAME_A, (unsigned long)s.start, (unsigned long)s.error_control,
+               group ? group : L"");
     }
     if (!svc) {
         rc = say_error("creating the service", GetLastError());
@@ -260,15 +213,14 @@ static int cmd_install(const char *sys, const char *reg)
     CloseServiceHandle(scm);
 
     printf("parameters from %s:\n", reg);
-    s.apply = true;
-    char err[512];
-    int prc = regf_parse_file(reg, on_reg_value, &s, err, sizeof err);
+    int prc = regf_parse_file(reg, apply_parameter, &applied, err, sizeof err);
     if (prc == -1) {
         fprintf(stderr, "donginst: %s\n", err);
         return EXIT_FAILED;
     }
     if (prc)
-        return say_error(s.failure, GetLastError());
+        return say_error(applied.failure, GetLastError());
+    printf("%u Parameters value(s) written\n", applied.written);
     if ((rc = register_event_source()))
         return rc;
     printf("installed: start it with `donginst start` (or `sc start %s`)\n", DONG_SERVICE_NAME_A);
@@ -387,7 +339,7 @@ static int cmd_remove(void)
 {
     SC_HANDLE scm, svc;
     QUERY_SERVICE_CONFIGW *cfg = NULL;
-    WCHAR windir[MAX_PATH], target[2 * MAX_PATH] = L"";
+    WCHAR target[2 * MAX_PATH] = L"";
     DWORD need = 0;
     int rc = EXIT_OK;
 
@@ -395,10 +347,8 @@ static int cmd_remove(void)
         return rc;
     if (!QueryServiceConfigW(svc, NULL, 0, &need) && GetLastError() == ERROR_INSUFFICIENT_BUFFER &&
         (cfg = HeapAlloc(GetProcessHeap(), 0, need)) && QueryServiceConfigW(svc, cfg, need, &need) &&
-        GetWindowsDirectoryW(windir, MAX_PATH)) {
-        _snwprintf(target, sizeof target / sizeof target[0] - 1, L"%ls\\%ls", windir, cfg->lpBinaryPathName);
-        target[sizeof target / sizeof target[0] - 1] = 0;
-    }
+        !image_file(cfg->lpBinaryPathName, target, sizeof target / sizeof target[0]))
+        target[0] = 0;
     if (cfg)
         HeapFree(GetProcessHeap(), 0, cfg);
     if ((rc = stop_service(svc)) == EXIT_OK) {

@@ -6,7 +6,8 @@
  * the registry and its .reg files, the I/O manager (namespace, IRP tracking, I/O
  * timer, work queue), the firmware's hardware description of the parallel ports,
  * then the services in group order. Shutdown: the booting thread's outstanding I/O
- * is cancelled, IRP_MJ_SHUTDOWN goes to the registered devices, the services stop
+ * is cancelled and the handles it left open are closed (as when an NT process
+ * exits), IRP_MJ_SHUTDOWN goes to the registered devices, the services stop
  * (drivers unload), and everything is torn down in reverse.
  */
 #include <ntddk.h>
@@ -15,6 +16,7 @@
 #include "cm_internal.h"
 #include "io_internal.h"
 #include "ke_internal.h"
+#include "ob_internal.h"
 #include "sim/machine.h"
 
 static struct {
@@ -190,7 +192,10 @@ void nthost_shutdown(void)
 {
     if (!boot.running)
         return;
+    /* What NT does when the process exits: its outstanding I/O is cancelled, then
+     * its handles are closed (cleanup and close reach the drivers). */
     IopThreadRundown(KeGetCurrentThread());
+    ObpCloseUserHandles();
     IopShutdownNotify();
     svc_stop_all();
     boot.running = FALSE;

@@ -55,6 +55,8 @@ struct cm_key {
     uint32_t nvalues, values_cap;
     uint16_t *name;          /* as created (case preserved) */
     uint32_t name_len;
+    uint16_t *class_name;    /* the Class given to ZwCreateKey (NULL: none) */
+    uint32_t class_len;      /* in characters */
     uint32_t refs;           /* one for the tree link + one per open key object */
     bool deleted;
     bool is_volatile;        /* REG_OPTION_VOLATILE: never written to a .reg file */
@@ -193,14 +195,25 @@ void svc_init(const char *config_driver_dir);
 void svc_boot_start(void);
 /* Shutdown: stop every running service that can be stopped, last started first. */
 void svc_stop_all(void);
+/* io calls this when the last open of a stop-pending driver's devices ended (see
+ * IopMarkDriverUnloadPending): DriverUnload runs now, as NT's deferred unload. */
+struct _DRIVER_OBJECT;
+void svc_unload_ready(struct _DRIVER_OBJECT *driver);
 /* The directory ImagePath's shared objects (and .mc files) are looked up in. */
 const char *svc_driver_dir(void);
+/* The path of a file in the driver directory, matching its name without regard to
+ * case as Windows does (out holds the exact-case path when nothing matches). */
+void svc_find_driver_file(const char *file, char *out, size_t outlen);
 
 /* Boot sequence for the registry side (io's boot.c): cm_init(); cm_import_reg_file()
  * for each configured file; CmpUseMachineClock() once the kernel runs; svc_init();
  * svc_boot_start(). Shutdown: svc_stop_all(); elf_log_reset(); cm_shutdown(). */
 void CmpUseMachineClock(void);
-/* ZwFlushKey saves the registry to this .reg file (NULL: flushing does nothing). */
+/* ZwFlushKey and shutdown save the registry to this .reg file (NULL: flushing does
+ * nothing). svc_init takes it from NTHOST_REGISTRY_FILE. */
 void CmpSetFlushFile(const char *path);
+/* Save the registry to the flush file now: STATUS_SUCCESS or STATUS_REGISTRY_IO_FAILED
+ * (a LONG, NTSTATUS). */
+int32_t CmpFlushRegistry(void);
 
 #endif

@@ -152,6 +152,9 @@ static int cm_decode(const cm_errsink *e, const uint8_t *d, size_t n, cm_wbuf *o
     if (utf16) {
         if (n % 2)
             return cm_fail(e, 1, -EINVAL, "UTF-16 text has an odd number of bytes (truncated file)");
+        /* Some writers end the text with a NUL terminator: padding, not content. */
+        while (n >= 2 && d[n - 2] == 0 && d[n - 1] == 0)
+            n -= 2;
         uint32_t line = 1;
         for (size_t i = 0; i < n; i += 2) {
             uint16_t c = (uint16_t)(d[i] | (d[i + 1] << 8));

@@ -144,6 +144,7 @@ void cm_key_unref(cm_key *key)
     cm_free_values(key);
     free(key->children);
     free(key->name);
+    free(key->class_name);
     free(key);
 }
 
@@ -249,7 +250,8 @@ int cm_create_path(cm_key *from, const uint16_t *path, uint32_t len, cm_key **ou
     while (pos < len) {
         const uint16_t *comp;
         uint32_t clen;
-        cm_next_component(path, len, &pos, &comp, &clen);
+        if (cm_next_component(path, len, &pos, &comp, &clen))
+            return -EINVAL;
         cm_key *child = cm_find_child(key, comp, clen);
         made = false;
         if (!child) {

@@ -143,6 +143,14 @@ static NTSTATUS CmpResolveStart(POBJECT_ATTRIBUTES Oa, cm_key **Start, const WCH
     return STATUS_SUCCESS;
 }
 
+/* The access a key handle asks for: the WOW64 view bits select nothing here, and a
+ * request for no right at all is refused, as NT refuses it. */
+static NTSTATUS CmpCheckDesiredAccess(ACCESS_MASK *Access)
+{
+    *Access &= ~(ACCESS_MASK)(KEY_WOW64_32KEY | KEY_WOW64_64KEY);
+    return *Access ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;
+}
+
 /* Wrap a referenced key in a new key object and hand out a handle. */
 static NTSTATUS CmpOpenHandle(cm_key *Key, ACCESS_MASK Access, ULONG Attributes, PHANDLE Handle)
 {
@@ -160,11 +168,26 @@ static NTSTATUS CmpOpenHandle(cm_key *Key, ACCESS_MASK Access, ULONG Attributes,
     return status;
 }
 
+/* Keep the Class a new key is created with (KEY_FULL/NODE_INFORMATION report it). */
+static NTSTATUS CmpSetClass(cm_key *Key, PUNICODE_STRING Class)
+{
+    if (!Class || !Class->Length)
+        return STATUS_SUCCESS;
+    Key->class_name = malloc(Class->Length);
+    if (!Key->class_name)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memcpy(Key->class_name, Class->Buffer, Class->Length);
+    Key->class_len = Class->Length / sizeof(WCHAR);
+    return STATUS_SUCCESS;
+}
+
 /* ZwOpenKey — open an existing key. */
 NTSTATUS NTAPI ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes)
 {
     if (!KeyHandle)
         return STATUS_INVALID_PARAMETER;
+    if (!NT_SUCCESS(CmpCheckDesiredAccess(&DesiredAccess)))
+        return STATUS_ACCESS_DENIED;
     cm_key *start, *key = NULL;
     const WCHAR *path;
     ULONG len;
@@ -188,9 +211,10 @@ NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT
                            ULONG TitleIndex, PUNICODE_STRING Class, ULONG CreateOptions, PULONG Disposition)
 {
     (void)TitleIndex;
-    (void)Class;                        /* key classes are not kept (nothing reads them) */
     if (!KeyHandle)
         return STATUS_INVALID_PARAMETER;
+    if (!NT_SUCCESS(CmpCheckDesiredAccess(&DesiredAccess)))
+        return STATUS_ACCESS_DENIED;
     cm_key *start, *key = NULL;
     const WCHAR *path;
     ULONG len;
@@ -224,6 +248,7 @@ NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT
                     if (NT_SUCCESS(status)) {
                         key->is_volatile = (CreateOptions & REG_OPTION_VOLATILE) != 0;
                         created = TRUE;
+                        status = CmpSetClass(key, Class);
                     }
                 }
             }
@@ -240,7 +265,8 @@ NTSTATUS NTAPI ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess, POBJECT
     return status;
 }
 
-/* ZwDeleteKey — delete a key without subkeys; open handles to it stay valid. */
+/* ZwDeleteKey — delete a key without subkeys; open handles to it stay valid. Deleting
+ * an already deleted key succeeds again, as on NT. */
 NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle)
 {
     cm_key *key;
@@ -249,7 +275,7 @@ NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle)
         return status;
     cm_lock();
     if (key->deleted)
-        status = STATUS_KEY_DELETED;
+        status = STATUS_SUCCESS;
     else if (key == cm_root() || key->parent == cm_root())
         status = STATUS_CANNOT_DELETE;      /* the hive roots */
     else
@@ -258,7 +284,7 @@ NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle)
     return status;
 }
 
-/* ZwFlushKey — on NT, write the hive; here, save the registry to the flush file. */
+/* The registry file (NTHOST_REGISTRY_FILE): ZwFlushKey and shutdown write it. */
 static char *CmpFlushFile;
 
 /* Where ZwFlushKey saves the registry (cm_internal.h). */
@@ -268,6 +294,16 @@ void CmpSetFlushFile(const char *Path)
     CmpFlushFile = Path ? strdup(Path) : NULL;
 }
 
+/* Save the whole registry to the flush file, if one is set (cm_internal.h). */
+NTSTATUS CmpFlushRegistry(void)
+{
+    if (!CmpFlushFile)
+        return STATUS_SUCCESS;
+    char err[256];
+    return cm_export_reg_file(CmpFlushFile, "", err, sizeof(err)) ? STATUS_REGISTRY_IO_FAILED : STATUS_SUCCESS;
+}
+
+/* ZwFlushKey — write the registry to its file now (the whole registry is one hive). */
 NTSTATUS NTAPI ZwFlushKey(HANDLE KeyHandle)
 {
     cm_key *key;
@@ -277,12 +313,7 @@ NTSTATUS NTAPI ZwFlushKey(HANDLE KeyHandle)
     cm_lock();
     bool deleted = key->deleted;
     cm_unlock();
-    if (deleted)
-        return STATUS_KEY_DELETED;
-    if (!CmpFlushFile)
-        return STATUS_SUCCESS;
-    char err[256];
-    return cm_export_reg_file(CmpFlushFile, "", err, sizeof(err)) ? STATUS_REGISTRY_IO_FAILED : STATUS_SUCCESS;
+    return deleted ? STATUS_KEY_DELETED : CmpFlushRegistry();
 }
 
 /* ------------------------------------------------------------------ values ---- */
@@ -295,7 +326,8 @@ static ULONG CmpAlign(ULONG v, ULONG a)
 /* Copy up to `room` of `n` bytes; returns whether all fit. */
 static BOOLEAN CmpCopyPart(PUCHAR dst, ULONG room, const void *src, ULONG n)
 {
-    memcpy(dst, src, n < room ? n : room);
+    if (n && room)
+        memcpy(dst, src, n < room ? n : room);
     return n <= room;
 }
 
@@ -343,8 +375,19 @@ static NTSTATUS CmpFillValueInformation(const cm_value *v, KEY_VALUE_INFORMATION
         all = Length >= needed;            /* the alignment padding counts too */
         break;
     }
-    case KeyValuePartialInformation:
     case KeyValuePartialInformationAlign64: {
+        /* KEY_VALUE_PARTIAL_INFORMATION_ALIGN64: no TitleIndex, data at offset 8. */
+        fixed = 2 * sizeof(ULONG);
+        needed = fixed + v->size;
+        *ResultLength = needed;
+        if (Length < fixed)
+            return STATUS_BUFFER_TOO_SMALL;
+        ULONG header[2] = { v->type, v->size };
+        memcpy(out, header, sizeof(header));
+        all = CmpCopyPart(out + fixed, Length - fixed, v->data, v->size);
+        break;
+    }
+    case KeyValuePartialInformation: {
         fixed = FIELD_OFFSET(KEY_VALUE_PARTIAL_INFORMATION, Data);
         needed = fixed + v->size;
         *ResultLength = needed;
@@ -499,42 +542,51 @@ static NTSTATUS CmpFillKeyInformation(const cm_key *k, KEY_INFORMATION_CLASS Cla
                                                                               : STATUS_BUFFER_OVERFLOW;
     }
     case KeyNodeInformation: {
+        /* The class follows the name. */
         fixed = FIELD_OFFSET(KEY_NODE_INFORMATION, Name);
-        *ResultLength = fixed + name_bytes;
+        ULONG class_bytes = k->class_len * sizeof(WCHAR);
+        *ResultLength = fixed + name_bytes + class_bytes;
         if (Length < fixed)
             return STATUS_BUFFER_TOO_SMALL;
         PKEY_NODE_INFORMATION info = Buffer;
         info->LastWriteTime.QuadPart = k->last_write;
         info->TitleIndex = 0;
-        info->ClassOffset = 0xFFFFFFFFu;   /* no class */
-        info->ClassLength = 0;
+        info->ClassOffset = class_bytes ? fixed + name_bytes : 0xFFFFFFFFu;
+        info->ClassLength = class_bytes;
         info->NameLength = name_bytes;
-        return CmpCopyPart(out + fixed, Length - fixed, k->name, name_bytes) ? STATUS_SUCCESS
-                                                                              : STATUS_BUFFER_OVERFLOW;
+        CmpCopyPart(out + fixed, Length - fixed, k->name, name_bytes);
+        if (class_bytes && Length > fixed + name_bytes)
+            CmpCopyPart(out + fixed + name_bytes, Length - fixed - name_bytes, k->class_name, class_bytes);
+        return Length >= *ResultLength ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
     }
     case KeyFullInformation: {
         fixed = FIELD_OFFSET(KEY_FULL_INFORMATION, Class);
-        *ResultLength = fixed;
+        ULONG class_bytes = k->class_len * sizeof(WCHAR);
+        *ResultLength = fixed + class_bytes;
         if (Length < fixed)
             return STATUS_BUFFER_TOO_SMALL;
         PKEY_FULL_INFORMATION info = Buffer;
         info->LastWriteTime.QuadPart = k->last_write;
         info->TitleIndex = 0;
-        info->ClassOffset = 0xFFFFFFFFu;
-        info->ClassLength = 0;
+        info->ClassOffset = class_bytes ? fixed : 0xFFFFFFFFu;
+        info->ClassLength = class_bytes;
         info->SubKeys = k->nchildren;
         info->Values = k->nvalues;
         info->MaxNameLen = info->MaxClassLen = info->MaxValueNameLen = info->MaxValueDataLen = 0;
-        for (uint32_t i = 0; i < k->nchildren; i++)
+        for (uint32_t i = 0; i < k->nchildren; i++) {
             if (k->children[i]->name_len * sizeof(WCHAR) > info->MaxNameLen)
                 info->MaxNameLen = k->children[i]->name_len * sizeof(WCHAR);
+            if (k->children[i]->class_len * sizeof(WCHAR) > info->MaxClassLen)
+                info->MaxClassLen = k->children[i]->class_len * sizeof(WCHAR);
+        }
         for (uint32_t i = 0; i < k->nvalues; i++) {
             if (k->values[i]->name_len * sizeof(WCHAR) > info->MaxValueNameLen)
                 info->MaxValueNameLen = k->values[i]->name_len * sizeof(WCHAR);
             if (k->values[i]->size > info->MaxValueDataLen)
                 info->MaxValueDataLen = k->values[i]->size;
         }
-        return STATUS_SUCCESS;
+        return CmpCopyPart(out + fixed, Length - fixed, k->class_name, class_bytes) ? STATUS_SUCCESS
+                                                                                      : STATUS_BUFFER_OVERFLOW;
     }
     case KeyNameInformation: {
         fixed = FIELD_OFFSET(KEY_NAME_INFORMATION, Name);

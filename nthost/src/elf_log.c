@@ -223,7 +223,9 @@ static bool elf_resolve_mc(const char *element, char *out, size_t outlen)
     }
     if (!stem)
         return false;
-    snprintf(out, outlen, "%s/%.*s.mc", svc_driver_dir(), (int)stem, base);
+    char file[256];
+    snprintf(file, sizeof(file), "%.*s.mc", (int)stem, base);
+    svc_find_driver_file(file, out, outlen);
     return true;
 }
 

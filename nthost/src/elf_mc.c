@@ -186,8 +186,8 @@ static int mc_read_text(mc_parser *p, char **text)
             p->line = start;
             return mc_fail(p, "message text has no terminating line holding a single '.'");
         }
-        if (!strcmp(line, "."))
-            break;
+        if (line[0] == '.' && !line[1 + strspn(line + 1, " \t")])
+            break;                       /* "." alone (trailing blanks allowed) ends the text */
         size_t n = strlen(line);
         if (len + n + 2 > cap) {
             cap = (len + n + 2) * 2;
@@ -274,7 +274,7 @@ static int mc_keyword(mc_parser *p, mc_state *st, const char *key, const char *v
         for (size_t i = 0; !st->have_text && i < p->out.count; i++)
             if (p->out.msgs[i].id == id)
                 return mc_fail(p, "message id 0x%08X is defined twice", id);
-        char *text;
+        char *text = NULL;
         int rc = mc_read_text(p, &text);
         if (rc)
             return rc;
@@ -372,6 +372,8 @@ int elf_mc_parse(const char *name, const void *data, size_t size, elf_mc_file *o
 {
     mc_parser p = { .file = name, .err = err, .errlen = errlen };
     const uint8_t *d = data;
+    /* The contract: a refused file leaves *out empty, so a caller may always free it. */
+    *out = (elf_mc_file){ 0 };
     if (size >= 2 && d[0] == 0xFF && d[1] == 0xFE) {
         uint32_t n = (uint32_t)((size - 2) / 2);
         uint16_t *w = malloc((n ? n : 1) * sizeof(uint16_t));

@@ -20,6 +20,10 @@
 #define EXP_HASH_BUCKETS 4096
 #define EXP_FREED_RING 4096
 #define EXP_PROTECTED_POOL 0x80000000U
+/* Bytes after each block that must stay untouched: an overrun is reported when the
+ * block is freed (verifier). */
+#define EXP_GUARD_BYTES 16
+#define EXP_GUARD_FILL 0xAB
 
 typedef struct _EXP_BLOCK {
     ULONG Magic;
@@ -88,7 +92,7 @@ PVOID ExpAllocatePoolForImage(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Ta
     }
     if (NumberOfBytes > ((SIZE_T)1 << 40))
         return NULL;
-    EXP_BLOCK *b = malloc(sizeof(EXP_BLOCK) + (NumberOfBytes ? NumberOfBytes : 1));
+    EXP_BLOCK *b = malloc(sizeof(EXP_BLOCK) + NumberOfBytes + EXP_GUARD_BYTES);
     if (b == NULL)
         return NULL;
     b->Magic = EXP_POOL_MAGIC;
@@ -107,6 +111,7 @@ PVOID ExpAllocatePoolForImage(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Ta
     /* Code that assumes zeroed pool must fail visibly in the checked build. */
     memset(b + 1, EXP_POOL_FILL_NEW, NumberOfBytes);
 #endif
+    memset((PUCHAR)(b + 1) + NumberOfBytes, EXP_GUARD_FILL, EXP_GUARD_BYTES);
     return b + 1;
 }
 
@@ -155,6 +160,13 @@ static EXP_BLOCK *ExpFreeChecks(PVOID P, ULONG Tag, BOOLEAN CheckTag, const void
                    (const char *)&b->Tag, (const char *)&Tag);
     KIRQL irql = ExpIrql();
     if (VfIsEnabled()) {
+        const UCHAR *guard = (const UCHAR *)P + b->Size;
+        for (ULONG i = 0; i < EXP_GUARD_BYTES; i++)
+            if (guard[i] != EXP_GUARD_FILL)
+                VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_POOL_OVERRUN, (ULONG_PTR)P, (ULONG_PTR)&guard[i],
+                           b->Size, b->Caller, NULL,
+                           "pool block %p (tag '%.4s', %zu bytes) was written past its end, at offset %zu", P,
+                           (const char *)&b->Tag, (size_t)b->Size, (size_t)(b->Size + i));
         if (ExpIsPaged(b->Type) && irql > APC_LEVEL)
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_PAGED_FREE_ABOVE_APC, irql, b->Type, (ULONG_PTR)P,
                        Caller, NULL, "paged pool freed at IRQL %u (must be <= APC_LEVEL)", irql);

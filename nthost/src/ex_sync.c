@@ -30,7 +30,7 @@ static void ExpAcquireCheck(PFAST_MUTEX FastMutex, PKTHREAD Self, const void *Ca
                    "fast mutex %p acquired again by its owner (fast mutexes are not recursive)", (void *)FastMutex);
 }
 
-static void ExpAcquire(PFAST_MUTEX FastMutex, PKTHREAD Self, BOOLEAN RaiseIrql)
+static void ExpAcquire(PFAST_MUTEX FastMutex, PKTHREAD Self, BOOLEAN RaiseIrql, const void *Caller)
 {
     KIRQL old = Self->Irql;
     if (RaiseIrql && old < APC_LEVEL)
@@ -38,7 +38,9 @@ static void ExpAcquire(PFAST_MUTEX FastMutex, PKTHREAD Self, BOOLEAN RaiseIrql)
     if (InterlockedDecrement(&FastMutex->Count) != 0) {
         FastMutex->Contention++;
         PVOID objects[1] = { &FastMutex->Event };
+        Self->WaitCaller = Caller;
         KiWaitForObjects(1, objects, WaitAny, WrExecutive, KernelMode, NULL, NULL, "ExAcquireFastMutex");
+        Self->WaitCaller = NULL;
     }
     FastMutex->Owner = Self;
     FastMutex->OldIrql = old;
@@ -48,14 +50,14 @@ VOID NTAPI ExAcquireFastMutex(PFAST_MUTEX FastMutex)
 {
     PKTHREAD self = KiRequireCurrentThread("ExAcquireFastMutex");
     ExpAcquireCheck(FastMutex, self, __builtin_return_address(0));
-    ExpAcquire(FastMutex, self, TRUE);
+    ExpAcquire(FastMutex, self, TRUE, __builtin_return_address(0));
 }
 
 VOID NTAPI ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex)
 {
     PKTHREAD self = KiRequireCurrentThread("ExAcquireFastMutexUnsafe");
     ExpAcquireCheck(FastMutex, self, __builtin_return_address(0));
-    ExpAcquire(FastMutex, self, FALSE);
+    ExpAcquire(FastMutex, self, FALSE, __builtin_return_address(0));
 }
 
 BOOLEAN NTAPI ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)

@@ -8,7 +8,6 @@
  * completion.
  */
 #include <ntddk.h>
-#include <stdlib.h>
 
 #include "io_internal.h"
 
@@ -22,13 +21,12 @@ NTSTATUS IopSetupBufferedIo(PIRP Irp, ULONG length, const void *copy_in, ULONG c
 {
     iop_final *f = IopIrpFinal(Irp);
     if (length) {
-        PVOID sb = calloc(1, length);
+        PVOID sb = ExAllocatePoolWithTag(NonPagedPool, length, IOP_SYSBUF_TAG);
         if (!sb)
             return STATUS_INSUFFICIENT_RESOURCES;
         if (copy_in && copy_len)
             memcpy(sb, copy_in, copy_len);
         Irp->AssociatedIrp.SystemBuffer = sb;
-        f->system_buffer = sb;
         Irp->Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
     }
     if (output) {
@@ -84,11 +82,11 @@ NTSTATUS IopSetupReadWrite(PIRP Irp, PDEVICE_OBJECT dev, UCHAR major, PVOID buff
     return STATUS_SUCCESS;
 }
 
-/* Free a built IRP that was never sent (its buffers included). */
-static void iop_discard(PIRP irp)
+/* IopDiscardIrp: free a built IRP that was never sent, with its buffers. */
+VOID IopDiscardIrp(PIRP irp)
 {
-    iop_final *f = IopIrpFinal(irp);
-    free(f->system_buffer);
+    if (irp->Flags & IRP_DEALLOCATE_BUFFER)
+        ExFreePoolWithTag(irp->AssociatedIrp.SystemBuffer, IOP_SYSBUF_TAG);
     for (PMDL m = irp->MdlAddress, n; m; m = n) {
         n = m->Next;
         IoFreeMdl(m);
@@ -96,6 +94,9 @@ static void iop_discard(PIRP irp)
     IoFreeIrp(irp);
 }
 
+/* IoBuildDeviceIoControlRequest: a threaded (IoCancelThreadIo-able) IOCTL IRP for the
+ * next stack location of DeviceObject; the I/O manager frees it at completion, after
+ * storing IoStatusBlock and signalling Event. */
 PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT DeviceObject, PVOID InputBuffer,
                                          ULONG InputBufferLength, PVOID OutputBuffer, ULONG OutputBufferLength,
                                          BOOLEAN InternalDeviceIoControl, PKEVENT Event,
@@ -111,13 +112,16 @@ PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT Dev
     irp->UserEvent = Event;
     if (!NT_SUCCESS(IopSetupDeviceControl(irp, sp, IoControlCode, InputBuffer, InputBufferLength, OutputBuffer,
                                           OutputBufferLength))) {
-        iop_discard(irp);
+        IopDiscardIrp(irp);
         return NULL;
     }
     IopQueueThreadIrp(irp);
     return irp;
 }
 
+/* IoBuildAsynchronousFsdRequest: a read/write/flush/shutdown IRP with the device's
+ * buffering; not tied to the thread. Its creator usually frees it in a completion
+ * routine (IoFreeIrp, then MORE_PROCESSING_REQUIRED). */
 PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObject, PVOID Buffer,
                                          ULONG Length, PLARGE_INTEGER StartingOffset, PIO_STATUS_BLOCK IoStatusBlock)
 {
@@ -134,13 +138,14 @@ PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Dev
         if (StartingOffset)
             sp->Parameters.Read.ByteOffset = *StartingOffset;
         if (!NT_SUCCESS(IopSetupReadWrite(irp, DeviceObject, (UCHAR)MajorFunction, Buffer, Length))) {
-            iop_discard(irp);
+            IopDiscardIrp(irp);
             return NULL;
         }
     }
     return irp;
 }
 
+/* IoBuildSynchronousFsdRequest: the same, threaded, with an event the caller waits on. */
 PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT DeviceObject, PVOID Buffer, ULONG Length,
                                         PLARGE_INTEGER StartingOffset, PKEVENT Event, PIO_STATUS_BLOCK IoStatusBlock)
 {

@@ -165,6 +165,11 @@ PCUNICODE_STRING IopDeviceName(PDEVICE_OBJECT DeviceObject)
     return &iop_ext(DeviceObject)->Name;
 }
 
+BOOLEAN IopDeviceDeletePending(PDEVICE_OBJECT DeviceObject)
+{
+    return (iop_ext(DeviceObject)->ExtensionFlags & DOE_DELETE_PENDING) != 0;
+}
+
 VOID IopDriverEntryReturned(PDRIVER_OBJECT DriverObject)
 {
     KIRQL irql;
@@ -380,6 +385,7 @@ BOOLEAN IopMarkDriverUnloadPending(PDRIVER_OBJECT DriverObject)
 
 /* ---- device stacks ------------------------------------------------------------------- */
 
+/* IoGetAttachedDevice: the top of the device's stack. */
 PDEVICE_OBJECT NTAPI IoGetAttachedDevice(PDEVICE_OBJECT DeviceObject)
 {
     while (DeviceObject->AttachedDevice)
@@ -387,6 +393,7 @@ PDEVICE_OBJECT NTAPI IoGetAttachedDevice(PDEVICE_OBJECT DeviceObject)
     return DeviceObject;
 }
 
+/* IoGetAttachedDeviceReference: the top of the stack, referenced for the caller. */
 PDEVICE_OBJECT NTAPI IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 {
     KIRQL irql;
@@ -432,6 +439,8 @@ VOID NTAPI IoDetachDevice(PDEVICE_OBJECT TargetDevice)
 
 /* ---- symbolic links ------------------------------------------------------------------- */
 
+/* IoCreateSymbolicLink: a link resolved on open; its creator (a code address) is kept
+ * for the verifier's unload check. */
 NTSTATUS NTAPI IoCreateSymbolicLink(PUNICODE_STRING SymbolicLinkName, PUNICODE_STRING DeviceName)
 {
     return ObpNsCreateSymbolicLink(SymbolicLinkName, DeviceName, __builtin_return_address(0));
@@ -443,6 +452,7 @@ NTSTATUS NTAPI IoCreateUnprotectedSymbolicLink(PUNICODE_STRING SymbolicLinkName,
     return ObpNsCreateSymbolicLink(SymbolicLinkName, DeviceName, __builtin_return_address(0));
 }
 
+/* IoDeleteSymbolicLink: remove the link itself (the last component is not followed). */
 NTSTATUS NTAPI IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName)
 {
     return ObpNsRemove(SymbolicLinkName, OB_NS_SYMLINK, NULL);

@@ -74,7 +74,6 @@ ULONG ObpNsCountLinksCreatedIn(ULONG_PTR lo, ULONG_PTR hi);
 
 /* What the final stage of an IRP undoes besides what the IRP itself says. */
 typedef struct iop_final {
-    PVOID system_buffer;      /* SystemBuffer the I/O manager allocated (C heap) */
     ULONG user_length;        /* the requester's output buffer length (copy-back limit) */
     BOOLEAN user_length_valid;
     BOOLEAN win32_async;      /* overlapped Win32 request: failures not pended are not reported */
@@ -115,6 +114,8 @@ NTSTATUS IopCreateDriverObject(PCUNICODE_STRING ServiceName, PVOID ImageBase, UL
 /* The name a device was created with (empty for an unnamed device); for the error
  * log's %1. */
 PCUNICODE_STRING IopDeviceName(PDEVICE_OBJECT DeviceObject);
+/* IoDeleteDevice was called on it (it lingers while referenced). */
+BOOLEAN IopDeviceDeletePending(PDEVICE_OBJECT DeviceObject);
 /* DriverEntry returned success: clear DO_DEVICE_INITIALIZING on the driver's devices. */
 VOID IopDriverEntryReturned(PDRIVER_OBJECT DriverObject);
 /* A stop request (NT's IopUnloadDriver): every device of the driver becomes
@@ -159,7 +160,11 @@ VOID IopDeviceTeardown(void);
 NTSTATUS IopReferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject);
 VOID IopDereferenceDeviceForOpen(PDEVICE_OBJECT DeviceObject);
 
-/* Buffer set-up shared by IoBuild* and the Win32 personality (io_build.c). */
+/* Buffer set-up shared by IoBuild* and the Win32 personality (io_build.c). System
+ * buffers are nonpaged pool (tag IOP_SYSBUF_TAG), as on NT, so that the creator of an
+ * IRP whose completion it cuts short (MORE_PROCESSING_REQUIRED) can ExFreePool it. */
+#define IOP_SYSBUF_TAG 0x62536F49 /* 'IoSb' */
+VOID IopDiscardIrp(PIRP Irp);
 NTSTATUS IopSetupBufferedIo(PIRP Irp, ULONG length, const void *copy_in, ULONG copy_len, BOOLEAN output,
                             ULONG output_len);
 NTSTATUS IopSetupDeviceControl(PIRP Irp, PIO_STACK_LOCATION sp, ULONG code, PVOID in, ULONG inlen, PVOID out,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "io_internal.h"
+#include "ke_internal.h"
 
 #define IOP_HASH_BUCKETS 256
 /* Freed IRPs kept poisoned before their memory goes back to the heap. */
@@ -43,7 +44,8 @@ struct iop_irp_rec {
 static KSPIN_LOCK iop_lock;          /* records, the thread IRP list, the quarantine */
 static KSPIN_LOCK iop_cancel_lock;   /* the cancel spin lock */
 static iop_irp_rec *iop_hash[IOP_HASH_BUCKETS];
-static LIST_ENTRY iop_records;
+/* Valid (empty) from the start: a thread may exit before the I/O manager starts. */
+static LIST_ENTRY iop_records = { &iop_records, &iop_records };
 static LIST_ENTRY iop_thread_irps = { &iop_thread_irps, &iop_thread_irps };
 static iop_irp_rec *iop_quarantine[IOP_QUARANTINE];
 static ULONG iop_quarantine_next;
@@ -79,11 +81,15 @@ static void iop_drop(iop_irp_rec *r)
     free(r);
 }
 
-/* Lock held. A freed IRP whose last user left: poison it and quarantine it. */
+/* Lock held. A freed IRP whose last user left: poison and quarantine the I/O
+ * manager's memory; a caller-allocated IRP is simply forgotten. */
 static void iop_retire(iop_irp_rec *r)
 {
-    if (r->io_memory)
-        memset(r->irp, IOP_POISON, r->irp->Size);
+    if (!r->io_memory) {
+        iop_drop(r);
+        return;
+    }
+    memset(r->irp, IOP_POISON, r->irp->Size);
     iop_irp_rec *old = iop_quarantine[iop_quarantine_next];
     iop_quarantine[iop_quarantine_next] = r;
     iop_quarantine_next = (iop_quarantine_next + 1) % IOP_QUARANTINE;
@@ -218,15 +224,15 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
     }
     r->state = IOP_IRP_FREED;
     iop_live_irps--;
-    if (!r->io_memory)
-        iop_drop(r);
-    else if (r->busy == 0)
+    if (r->busy == 0)
         iop_retire(r);
     KeReleaseSpinLock(&iop_lock, irql);
 }
 
 size_t nthost_irps_outstanding(void)
 {
+    if (!KiIsInitialized())
+        return iop_live_irps; /* not booted: no kernel to lock with, nothing changes it */
     KIRQL irql;
     KeAcquireSpinLock(&iop_lock, &irql);
     size_t n = iop_live_irps;
@@ -291,6 +297,7 @@ ULONG IopCancelThreadIrps(PETHREAD thread, PFILE_OBJECT file, PIO_STATUS_BLOCK i
     ULONG ndone = 0;
     for (;;) {
         PIRP victim = NULL;
+        iop_irp_rec *vr = NULL;
         KIRQL irql;
         KeAcquireSpinLock(&iop_lock, &irql);
         for (PLIST_ENTRY e = iop_thread_irps.Flink; e != &iop_thread_irps; e = e->Flink) {
@@ -303,6 +310,11 @@ ULONG IopCancelThreadIrps(PETHREAD thread, PFILE_OBJECT file, PIO_STATUS_BLOCK i
             if (seen || irp->Cancel)
                 continue;
             victim = irp;
+            /* Keep its memory while the lock is dropped: another thread may complete
+             * and free the IRP before IoCancelIrp gets to it. */
+            vr = iop_find(irp);
+            if (vr)
+                vr->busy++;
             break;
         }
         KeReleaseSpinLock(&iop_lock, irql);
@@ -312,6 +324,10 @@ ULONG IopCancelThreadIrps(PETHREAD thread, PFILE_OBJECT file, PIO_STATUS_BLOCK i
         if (ndone < RTL_NUMBER_OF(done))
             done[ndone++] = victim;
         IoCancelIrp(victim);
+        KeAcquireSpinLock(&iop_lock, &irql);
+        if (vr && --vr->busy == 0 && vr->state == IOP_IRP_FREED)
+            iop_retire(vr);
+        KeReleaseSpinLock(&iop_lock, irql);
     }
     return matched;
 }
@@ -377,6 +393,7 @@ ULONG IopCountDriverIrps(PDRIVER_OBJECT DriverObject)
 
 /* ---- the cancel spin lock ------------------------------------------------------ */
 
+/* The one system-wide cancel spin lock (raises to DISPATCH_LEVEL). */
 VOID NTAPI IoAcquireCancelSpinLock(PKIRQL Irql)
 {
     KeAcquireSpinLock(&iop_cancel_lock, Irql);
@@ -523,11 +540,8 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
                 n = f->user_length;
             memcpy(irp->UserBuffer, irp->AssociatedIrp.SystemBuffer, n);
         }
-        if (irp->Flags & IRP_DEALLOCATE_BUFFER) {
-            if (irp->AssociatedIrp.SystemBuffer == f->system_buffer)
-                free(f->system_buffer);
-            else if (irp->AssociatedIrp.SystemBuffer)
-                ExFreePool(irp->AssociatedIrp.SystemBuffer);
+        if ((irp->Flags & IRP_DEALLOCATE_BUFFER) && irp->AssociatedIrp.SystemBuffer) {
+            ExFreePool(irp->AssociatedIrp.SystemBuffer);
             irp->AssociatedIrp.SystemBuffer = NULL;
         }
     }
@@ -548,16 +562,27 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
     /* Drop the request's file reference before waking the requester: the requester's
      * own handle then keeps the file object alive, so the close IRP it may trigger
      * runs in the requester's CloseHandle, not here (possibly at DISPATCH_LEVEL). */
-    if (f->file_ref)
-        ObDereferenceObject(f->file_ref);
+    /* A file object whose handles are all closed goes with the request's reference:
+     * it is then neither read nor signalled (nobody can wait on it). */
+    LONG_PTR fo_refs = 1;
+    if (f->file_ref) {
+        LONG_PTR left = ObDereferenceObject(f->file_ref);
+        if (f->file_ref == fo)
+            fo_refs = left;
+    }
     PKEVENT ev_ref = f->event_ref;
     if (report) {
-        if (irp->UserEvent)
-            KeSetEvent(irp->UserEvent, boost, FALSE);
-        else if (fo) {
+        PKEVENT user_event = irp->UserEvent;
+        /* The file object is the event of requests without one, and of every request
+         * on a synchronous file object (a wait on its handle sees them end). It is
+         * signalled first: once the requester is woken it may close its handle and
+         * free the file object, so nothing here reads it after a KeSetEvent. */
+        if (fo && fo_refs != 0 && (!user_event || (fo->Flags & FO_SYNCHRONOUS_IO))) {
             fo->FinalStatus = status;
             KeSetEvent(&fo->Event, boost, FALSE);
         }
+        if (user_event)
+            KeSetEvent(user_event, boost, FALSE);
     }
     if (ev_ref)
         ObDereferenceObject(ev_ref);
@@ -579,6 +604,9 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
 VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     KIRQL lk;
+    if (KeGetCurrentIrql() > DISPATCH_LEVEL)
+        IOP_VERIFIER_STOP(IOP_VF_COMPLETE_ABOVE_DISPATCH, KeGetCurrentIrql(), Irp, 0, __builtin_return_address(0),
+                          "IoCompleteRequest was called above DISPATCH_LEVEL");
     KeAcquireSpinLock(&iop_lock, &lk);
     iop_irp_rec *r = iop_find(Irp);
     BOOLEAN twice = !r || r->state == IOP_IRP_FREED || r->state == IOP_IRP_COMPLETING;
@@ -596,9 +624,6 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         if (Irp->CancelRoutine)
             IOP_VERIFIER_STOP(IOP_VF_COMPLETE_WITH_CANCEL_ROUTINE, Irp->CancelRoutine, Irp, 0, caller,
                               "IoCompleteRequest was called while the IRP's cancel routine was still set");
-        if (KeGetCurrentIrql() > DISPATCH_LEVEL)
-            IOP_VERIFIER_STOP(IOP_VF_COMPLETE_ABOVE_DISPATCH, KeGetCurrentIrql(), Irp, 0, caller,
-                              "IoCompleteRequest was called above DISPATCH_LEVEL");
     }
     r->state = IOP_IRP_COMPLETING;
 
@@ -676,6 +701,7 @@ PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBu
     return mdl;
 }
 
+/* IoFreeMdl: free an MDL from IoAllocateMdl (the buffer it describes stays). */
 VOID NTAPI IoFreeMdl(PMDL Mdl)
 {
     free(Mdl);

@@ -64,6 +64,7 @@ VOID NTAPI IoStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable)
     iop_start_next(DeviceObject, Cancelable, NULL);
 }
 
+/* IoStartNextPacketByKey: the same, taking the first IRP whose key is >= Key. */
 VOID NTAPI IoStartNextPacketByKey(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable, ULONG Key)
 {
     iop_start_next(DeviceObject, Cancelable, &Key);
@@ -119,6 +120,8 @@ static NTSTATUS iop_csq_init(PIO_CSQ Csq, ULONG Type, PVOID Insert, PIO_CSQ_REMO
     return STATUS_SUCCESS;
 }
 
+/* IoCsqInitialize / IoCsqInitializeEx: set up a cancel-safe queue with the driver's
+ * callbacks (the Ex insert routine may refuse an IRP). */
 NTSTATUS NTAPI IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp, PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
                                PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp, PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
                                PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
@@ -179,6 +182,7 @@ NTSTATUS NTAPI IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Conte
     return st;
 }
 
+/* IoCsqInsertIrp: IoCsqInsertIrpEx with the plain insert routine. */
 VOID NTAPI IoCsqInsertIrp(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context)
 {
     IoCsqInsertIrpEx(Csq, Irp, Context, NULL);

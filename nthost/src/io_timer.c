@@ -104,6 +104,7 @@ static void iop_set_timer_active(PDEVICE_OBJECT dev, BOOLEAN active)
     KeReleaseSpinLock(&iop_timer_lock, irql);
 }
 
+/* IoStartTimer / IoStopTimer: the routine is (not) called on the next ticks. */
 VOID NTAPI IoStartTimer(PDEVICE_OBJECT DeviceObject)
 {
     iop_set_timer_active(DeviceObject, TRUE);
@@ -163,7 +164,6 @@ struct _IO_WORKITEM {
     PDEVICE_OBJECT DeviceObject;
     PIO_WORKITEM_ROUTINE Routine;
     PVOID Context;
-    BOOLEAN Queued;
 };
 
 static KSPIN_LOCK iop_work_lock;
@@ -172,6 +172,8 @@ static KSEMAPHORE iop_work_ready;
 static PKTHREAD iop_worker;
 static BOOLEAN iop_worker_stop;
 
+/* IoAllocateWorkItem: a work item for the device, from nonpaged pool charged to the
+ * calling driver (IoFreeWorkItem gives it back). */
 PIO_WORKITEM NTAPI IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject)
 {
     PIO_WORKITEM item =
@@ -198,7 +200,6 @@ VOID NTAPI IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerR
     IoWorkItem->Context = Context;
     KIRQL irql;
     KeAcquireSpinLock(&iop_work_lock, &irql);
-    IoWorkItem->Queued = TRUE;
     InsertTailList(&iop_work_queue, &IoWorkItem->Link);
     KeReleaseSpinLock(&iop_work_lock, irql);
     KeReleaseSemaphore(&iop_work_ready, IO_NO_INCREMENT, 1, FALSE);
@@ -224,10 +225,8 @@ static VOID NTAPI iop_worker_main(PVOID Context)
         KIRQL irql;
         KeAcquireSpinLock(&iop_work_lock, &irql);
         PIO_WORKITEM item = NULL;
-        if (!IsListEmpty(&iop_work_queue)) {
+        if (!IsListEmpty(&iop_work_queue))
             item = CONTAINING_RECORD(RemoveHeadList(&iop_work_queue), struct _IO_WORKITEM, Link);
-            item->Queued = FALSE;
-        }
         BOOLEAN stop = iop_worker_stop && !item;
         KeReleaseSpinLock(&iop_work_lock, irql);
         if (stop)
@@ -296,6 +295,7 @@ NTSTATUS NTAPI IoRegisterShutdownNotification(PDEVICE_OBJECT DeviceObject)
     return STATUS_SUCCESS;
 }
 
+/* IoUnregisterShutdownNotification (also done by IoDeleteDevice). */
 VOID NTAPI IoUnregisterShutdownNotification(PDEVICE_OBJECT DeviceObject)
 {
     LIST_ENTRY gone;

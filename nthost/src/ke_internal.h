@@ -105,6 +105,7 @@ struct _KTHREAD {
     sim_time_t WaitDeadline;
     sim_time_t WaitStart;
     PCSTR WaitDescription; /* for the deadlock report, e.g. "KeDelayExecutionThread" */
+    const void *WaitCaller; /* code that called the wait routine (set by the Ke wrappers) */
 
     LIST_ENTRY MutantListHead; /* mutexes owned */
     LONG KernelApcDisable;     /* KeEnterCriticalRegion / mutex depth (negative when disabled) */
@@ -115,6 +116,8 @@ struct _KTHREAD {
     sim_time_t SliceStart;
     sim_time_t RaisedSince;     /* machine time the IRQL went to DISPATCH_LEVEL or above */
     ULONG SpinLocksHeld;
+    sim_time_t LockedSince;     /* machine time the first spin lock now held was acquired */
+    BOOLEAN RaisedWarned;       /* a 50 us warning was given for the current raised interval */
     BOOLEAN InDpc;
     const void *StartImage;     /* base of the driver image that owns StartRoutine, if any */
 
@@ -157,7 +160,8 @@ BOOLEAN KiYield(VOID);
 /* ---- Dispatcher objects ----------------------------------------------------------- */
 
 /* Generic wait used by KeWaitFor*; `Objects` point at DISPATCHER_HEADERs. Win32 waits
- * call this too (UserMode, Alertable ignored: nthost has no APCs). */
+ * call this too (UserMode, Alertable ignored: nthost has no APCs). Returns
+ * STATUS_INVALID_PARAMETER_MIX for a wait-all naming one object twice. */
 NTSTATUS KiWaitForObjects(ULONG Count, PVOID Objects[], WAIT_TYPE WaitType, KWAIT_REASON Reason,
                           KPROCESSOR_MODE Mode, PLARGE_INTEGER Timeout, PKWAIT_BLOCK WaitBlockArray,
                           PCSTR Description);

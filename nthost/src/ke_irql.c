@@ -19,15 +19,17 @@
 
 static void KipNoteRaised(PKTHREAD Thread, KIRQL Old, KIRQL New)
 {
-    if (Old < DISPATCH_LEVEL && New >= DISPATCH_LEVEL)
+    if (Old < DISPATCH_LEVEL && New >= DISPATCH_LEVEL) {
         Thread->RaisedSince = Ki.Clock ? sim_now(Ki.Clock) : 0;
+        Thread->RaisedWarned = FALSE;
+    }
 }
 
 /* KipCheckRaisedTime: the 50 us rule, checked when the IRQL drops below
  * DISPATCH_LEVEL. Spin-lock releases report their own overruns first. */
 static void KipCheckRaisedTime(PKTHREAD Thread, const void *Caller)
 {
-    if (!VfIsEnabled() || Ki.Clock == NULL || Thread->InDpc)
+    if (!VfIsEnabled() || Ki.Clock == NULL || Thread->InDpc || Thread->RaisedWarned)
         return;
     sim_time_t held = sim_now(Ki.Clock) - Thread->RaisedSince;
     if (held > KI_RAISED_WARN_NS)
@@ -130,7 +132,8 @@ VOID KiAcquireSpinLockChecked(PKSPIN_LOCK Lock, const void *Caller)
                    (void *)Lock, owner->Name);
     }
     *Lock = (ULONG_PTR)self;
-    self->SpinLocksHeld++;
+    if (self->SpinLocksHeld++ == 0)
+        self->LockedSince = Ki.Clock ? sim_now(Ki.Clock) : 0;
 }
 
 VOID KiReleaseSpinLockChecked(PKSPIN_LOCK Lock, const void *Caller)
@@ -143,8 +146,14 @@ VOID KiReleaseSpinLockChecked(PKSPIN_LOCK Lock, const void *Caller)
                        *Lock == 0 ? "it was not held" : "another thread holds it");
     }
     *Lock = 0;
-    if (self->SpinLocksHeld)
-        self->SpinLocksHeld--;
+    if (self->SpinLocksHeld && --self->SpinLocksHeld == 0 && VfIsEnabled() && Ki.Clock && !self->InDpc) {
+        sim_time_t held = sim_now(Ki.Clock) - self->LockedSince;
+        if (held > KI_RAISED_WARN_NS) {
+            VfWarning(Caller, "spin lock %p held for %llu us of machine time (limit 50 us)", (void *)Lock,
+                      (unsigned long long)(held / 1000u));
+            self->RaisedWarned = TRUE; /* one warning for this stretch at raised IRQL */
+        }
+    }
 }
 
 KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
@@ -197,7 +206,8 @@ BOOLEAN NTAPI KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     if (*SpinLock != 0)
         return FALSE;
     *SpinLock = (ULONG_PTR)self;
-    self->SpinLocksHeld++;
+    if (self->SpinLocksHeld++ == 0)
+        self->LockedSince = Ki.Clock ? sim_now(Ki.Clock) : 0;
     return TRUE;
 }
 

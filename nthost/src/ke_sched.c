@@ -11,6 +11,7 @@
  * happens-before edges they need).
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,11 @@
 KI_STATE Ki = { .Lock = PTHREAD_MUTEX_INITIALIZER };
 __thread PKTHREAD KiSelf;
 
-/* Machine time with no runnable thread and only device events moving the clock,
- * after which the machine counts as deadlocked (a device that polls forever would
- * otherwise hide a deadlock). */
+/* Machine time, or number of idle jumps, with no runnable thread and only device
+ * events moving the clock, after which the machine counts as deadlocked (a device
+ * that polls forever would otherwise hide a deadlock). */
 #define KI_IDLE_DEVICE_ONLY_LIMIT SIM_S(3600)
+#define KI_IDLE_DEVICE_ONLY_JUMPS 1000000u
 
 /* 100 ns units between 1601-01-01 and 1970-01-01. */
 #define KI_UNIX_EPOCH_AS_NT 116444736000000000LL
@@ -234,10 +236,22 @@ BOOLEAN KiYield(void)
 
 /* ---- Thread creation and exit ------------------------------------------------------ */
 
+/*
+ * Where KiExitThread leaves a created thread: back in KipThreadMain, by longjmp. Not
+ * pthread_exit, whose unwinding reads the frames of the driver that called
+ * PsTerminateSystemThread, while the thread object it has just signalled lets
+ * DriverUnload return and the driver image be unmapped.
+ */
+static _Thread_local jmp_buf *KipExitJump;
+
 /* KipThreadMain: pthread body of every created nthost thread. */
 static void *KipThreadMain(void *Arg)
 {
     PKTHREAD self = Arg;
+    jmp_buf exit_jump;
+    if (setjmp(exit_jump) != 0)
+        return NULL;                 /* KiExitThread: Ki.Lock already released */
+    KipExitJump = &exit_jump;
     pthread_mutex_lock(&Ki.Lock);
     KiSelf = self;
     KipWaitForCpu(self);
@@ -328,6 +342,8 @@ VOID KiExitThread(NTSTATUS ExitStatus)
     KiSwapThread();
     KiSelf = NULL;
     pthread_mutex_unlock(&Ki.Lock);
+    if (KipExitJump)
+        longjmp(*KipExitJump, 1);
     pthread_exit(NULL);
 }
 
@@ -380,9 +396,9 @@ static void KipDeadlock(void)
         }
     }
     PVOID object = first ? first->WaitBlockList[0].Object : NULL;
-    VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x1001, (ULONG_PTR)object, (ULONG_PTR)first, 0, NULL,
-               first ? first->Name : NULL,
-               "deadlock: every thread waits and nothing can wake any of them (report above)");
+    VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x1001, (ULONG_PTR)object, (ULONG_PTR)first, 0,
+               first ? first->WaitCaller : NULL, first && !first->WaitCaller ? first->WaitDescription : NULL,
+               "deadlock: every thread waits and nothing can wake any of them (threads below)");
 }
 
 /* KipIdleWait: let machine time pass until When (or until a device event). */
@@ -405,6 +421,7 @@ static void KipIdleMain(void *Context)
 {
     PKTHREAD self = KiSelf;
     sim_time_t device_only_since = 0;
+    ULONG device_only_jumps = 0;
     BOOLEAN device_only = FALSE;
     UNREFERENCED_PARAMETER(Context);
     for (;;) {
@@ -430,7 +447,9 @@ static void KipIdleMain(void *Context)
                 if (!device_only) {
                     device_only = TRUE;
                     device_only_since = KiNow();
-                } else if (KiNow() - device_only_since > KI_IDLE_DEVICE_ONLY_LIMIT) {
+                    device_only_jumps = 0;
+                } else if (KiNow() - device_only_since > KI_IDLE_DEVICE_ONLY_LIMIT ||
+                           ++device_only_jumps > KI_IDLE_DEVICE_ONLY_JUMPS) {
                     KipDeadlock();
                 }
             }
@@ -456,6 +475,11 @@ VOID KiInitialize(const KI_CONFIG *Config, sim_clock *Clock, sim_bus *Bus, PCSTR
         cfg.Quantum = KI_DEFAULT_QUANTUM;
     if (cfg.RandomPreemptPercent == 0)
         cfg.RandomPreemptPercent = 25;
+    /* $NTHOST_PREEMPT_SEED turns random preemption on for any host (race hunting over
+     * a whole test suite) unless the configuration already chose a seed. */
+    const char *seed = getenv("NTHOST_PREEMPT_SEED");
+    if (cfg.RandomPreemptSeed == 0 && seed && *seed)
+        cfg.RandomPreemptSeed = (ULONG)strtoul(seed, NULL, 0);
     Ki.Config = cfg;
     Ki.ShuttingDown = FALSE;
     Ki.Clock = Clock;
@@ -568,8 +592,14 @@ VOID KiDumpThreads(void *File)
             fputc('\n', f);
             continue;
         }
-        fprintf(f, ", in %s since %.6f s", t->WaitDescription ? t->WaitDescription : "a wait",
-                (double)t->WaitStart / 1e9);
+        fprintf(f, ", in %s", t->WaitDescription ? t->WaitDescription : "a wait");
+        if (t->WaitCaller) {
+            char caller[160];
+            VfDescribeAddress(t->WaitCaller, caller, sizeof caller);
+            PCSTR image = VfImageOfAddress(t->WaitCaller, NULL);
+            fprintf(f, " called from %s%s%s", caller, image ? " in driver " : "", image ? image : "");
+        }
+        fprintf(f, " since %.6f s", (double)t->WaitStart / 1e9);
         if (t->WaitHasDeadline)
             fprintf(f, ", timeout in %.6f s", (double)(t->WaitDeadline - now) / 1e9);
         else

@@ -171,6 +171,13 @@ NTSTATUS KiWaitForObjects(ULONG Count, PVOID Objects[], WAIT_TYPE WaitType, KWAI
 {
     PKTHREAD self = KiRequireCurrentThread(Description);
     UNREFERENCED_PARAMETER(Mode);
+    /* Acquiring one object twice in a wait-all cannot be satisfied consistently; NT
+     * refuses it. */
+    if (WaitType == WaitAll)
+        for (ULONG i = 0; i < Count; i++)
+            for (ULONG j = i + 1; j < Count; j++)
+                if (Objects[i] == Objects[j])
+                    return STATUS_INVALID_PARAMETER_MIX;
     KiDeliverPending();
     if (WaitType == WaitAny) {
         for (ULONG i = 0; i < Count; i++) {
@@ -202,7 +209,11 @@ NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPRO
     UNREFERENCED_PARAMETER(Alertable);
     KipWaitIrqlCheck(self, Object, Timeout, __builtin_return_address(0));
     PVOID objects[1] = { Object };
-    return KiWaitForObjects(1, objects, WaitAny, WaitReason, WaitMode, Timeout, NULL, "KeWaitForSingleObject");
+    self->WaitCaller = __builtin_return_address(0);
+    NTSTATUS status = KiWaitForObjects(1, objects, WaitAny, WaitReason, WaitMode, Timeout, NULL,
+                                       "KeWaitForSingleObject");
+    self->WaitCaller = NULL;
+    return status;
 }
 
 NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
@@ -219,8 +230,13 @@ NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE W
                    Count > THREAD_WAIT_OBJECTS && WaitBlockArray == NULL
                        ? "without a WaitBlockArray (more than THREAD_WAIT_OBJECTS)"
                        : "(must be 1..MAXIMUM_WAIT_OBJECTS)");
-    return KiWaitForObjects(Count, Object, WaitType, WaitReason, WaitMode, Timeout, WaitBlockArray,
-                            "KeWaitForMultipleObjects");
+    self->WaitCaller = __builtin_return_address(0);
+    NTSTATUS status = KiWaitForObjects(Count, Object, WaitType, WaitReason, WaitMode, Timeout, WaitBlockArray,
+                                       "KeWaitForMultipleObjects");
+    self->WaitCaller = NULL;
+    if (status == STATUS_INVALID_PARAMETER_MIX)
+        ExRaiseStatus(status); /* kernel callers get the exception, as on NT */
+    return status;
 }
 
 /* KeDelayExecutionThread: a wait on nothing; zero interval just yields. */
@@ -241,7 +257,9 @@ NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertabl
     KiDeliverPending();
     if (deadline <= KiNow())
         return STATUS_SUCCESS;
+    self->WaitCaller = __builtin_return_address(0);
     KipBlock(self, 0, NULL, WaitAny, DelayExecution, self->WaitBlock, TRUE, deadline, "KeDelayExecutionThread");
+    self->WaitCaller = NULL;
     return STATUS_SUCCESS;
 }
 

@@ -83,6 +83,8 @@ PDISPATCHER_HEADER ObpWaitObject(PVOID Object);
 ULONG ObpOpenHandleCount(VOID);
 ULONG ObpLiveObjectCount(POBJECT_TYPE Type);
 
+/* Process rundown: closes every non-kernel (Win32) handle still open. */
+VOID ObpCloseUserHandles(VOID);
 /* Runs deletions deferred because the last dereference happened above APC_LEVEL. */
 VOID ObpProcessDeferredDeletes(VOID);
 /* Closes every handle and reports leaked objects (KiShutdown calls this). */

@@ -589,10 +589,11 @@ static void ns_collect(ns_list *l, const ob_ns_node *node, const char *prefix)
 static BOOLEAN ns_list_build(ns_list *l)
 {
     memset(l, 0, sizeof(*l));
+    if (!ns_root)
+        return TRUE; /* not booted: nothing to list (and no kernel to lock with) */
     KIRQL irql;
     KeAcquireSpinLock(&ns_lock, &irql);
-    if (ns_root)
-        ns_collect(l, ns_root, "");
+    ns_collect(l, ns_root, "");
     KeReleaseSpinLock(&ns_lock, irql);
     return !l->failed;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "ex_internal.h"
+#include "io_internal.h"
 #include "ki.h"
 #include "ob_internal.h"
 
@@ -138,6 +139,36 @@ NTSTATUS NTAPI ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAcces
     return STATUS_SUCCESS;
 }
 
+/* ObReferenceObjectByName: the object the namespace path names (symbolic links
+ * followed), referenced, after a type check. A path that goes on past an object, or
+ * names a directory, does not name an object here. */
+NTSTATUS NTAPI ObReferenceObjectByName(PUNICODE_STRING ObjectName, ULONG Attributes, PVOID AccessState,
+                                       ACCESS_MASK DesiredAccess, POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                                       PVOID ParseContext, PVOID *Object)
+{
+    UNREFERENCED_PARAMETER(Attributes);
+    UNREFERENCED_PARAMETER(AccessState);
+    UNREFERENCED_PARAMETER(DesiredAccess);
+    UNREFERENCED_PARAMETER(AccessMode);
+    UNREFERENCED_PARAMETER(ParseContext);
+    KiRequireCurrentThread("ObReferenceObjectByName");
+    *Object = NULL;
+    ob_ns_lookup res;
+    NTSTATUS status = ObpNsLookup(ObjectName, &res);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (res.Remaining.Length != 0)
+        status = STATUS_OBJECT_NAME_NOT_FOUND;
+    else if (res.Object == NULL || (ObjectType && OBJECT_TO_OBJECT_HEADER(res.Object)->Type != ObjectType))
+        status = STATUS_OBJECT_TYPE_MISMATCH;
+    if (NT_SUCCESS(status))
+        *Object = res.Object;
+    else if (res.Object)
+        ObDereferenceObject(res.Object);
+    ObpNsLookupDone(&res);
+    return status;
+}
+
 ULONG ObpLiveObjectCount(POBJECT_TYPE Type)
 {
     ULONG n = 0;
@@ -167,7 +198,8 @@ ACCESS_MASK ObpMapGenericAccess(POBJECT_TYPE Type, ACCESS_MASK Access)
     if (Access & GENERIC_EXECUTE)
         out |= Type->GenericMapping.GenericExecute;
     if (Access & (GENERIC_ALL | MAXIMUM_ALLOWED))
-        out |= Type->GenericMapping.GenericAll ? Type->GenericMapping.GenericAll : (STANDARD_RIGHTS_ALL | SPECIFIC_RIGHTS_ALL);
+        out |= Type->GenericMapping.GenericAll ? Type->GenericMapping.GenericAll
+                                               : (STANDARD_RIGHTS_ALL | SPECIFIC_RIGHTS_ALL);
     return out;
 }
 
@@ -316,6 +348,15 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
         HandleInformation->HandleAttributes = e->Attributes;
     }
     return STATUS_SUCCESS;
+}
+
+/* ObpCloseUserHandles: process rundown — close every non-kernel handle (the Win32
+ * handles a program left open), as NT does when a process exits. */
+VOID ObpCloseUserHandles(VOID)
+{
+    for (ULONG i = 0; i < ObpHandleCapacity; i++)
+        if (ObpHandles[i].Object && !(ObpHandles[i].Attributes & OBJ_KERNEL_HANDLE))
+            ObpCloseHandle(ObpIndexToHandle(i, ObpHandles[i].Attributes), UserMode);
 }
 
 VOID ObpShutdown(void)

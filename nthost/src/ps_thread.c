@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ex_internal.h"
 #include "ki.h"
@@ -72,7 +73,12 @@ VOID KiInitializeThreadObject(PKTHREAD Thread, KI_THREAD_KIND Kind, PCSTR Name)
     InitializeListHead(&Thread->Header.WaitListHead);
     InitializeListHead(&Thread->MutantListHead);
     InitializeListHead(&Thread->ReadyListEntry);
-    pthread_cond_init(&Thread->Wakeup, NULL);
+    /* Monotonic: the idle thread's real-time sleeps are deadlines on CLOCK_MONOTONIC. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&Thread->Wakeup, &attr);
+    pthread_condattr_destroy(&attr);
     Thread->Kind = Kind;
     Thread->State = KiThreadInitialized;
     Thread->Irql = PASSIVE_LEVEL;

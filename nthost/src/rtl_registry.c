@@ -233,10 +233,13 @@ static NTSTATUS rtlp_call(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type, P
 /*
  * rtlp_deliver — hand one value to the entry: a REG_MULTI_SZ becomes one REG_SZ call
  * per string and a REG_EXPAND_SZ is expanded to REG_SZ, unless NOEXPAND (or a DIRECT
- * entry for a whole REG_MULTI_SZ) asks for the raw data.
+ * entry for a whole REG_MULTI_SZ) asks for the raw data. The REG_MULTI_SZ split is
+ * Windows' as observed: empty strings inside the list are passed on too, only the
+ * final NUL (the list terminator) ends it, and a default value that begins with an
+ * empty string yields nothing.
  */
 static NTSTATUS rtlp_deliver(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type, PVOID data, ULONG len,
-                             const rtlp_query *q)
+                             BOOLEAN is_default, const rtlp_query *q)
 {
     if (e->Flags & RTL_QUERY_REGISTRY_NOEXPAND)
         return rtlp_call(e, name, type, data, len, q);
@@ -244,10 +247,14 @@ static NTSTATUS rtlp_deliver(PRTL_QUERY_REGISTRY_TABLE e, PWSTR name, ULONG type
         const WCHAR *s = data;
         size_t n = len / sizeof(WCHAR), i = 0;
         NTSTATUS status = STATUS_SUCCESS;
-        while (i < n && s[i] && NT_SUCCESS(status)) {
+        if (is_default && n && !s[0])
+            return STATUS_SUCCESS;
+        while (i < n && NT_SUCCESS(status)) {
             size_t k = i;
             while (k < n && s[k])
                 k++;
+            if (k == i && i == n - 1)
+                break;                            /* the list's own terminator */
             ULONG bytes = (ULONG)((k - i + (k < n ? 1 : 0)) * sizeof(WCHAR));
             status = rtlp_call(e, name, REG_SZ, (PVOID)(s + i), bytes, q);
             i = k + 1;
@@ -309,7 +316,7 @@ static NTSTATUS rtlp_query_named(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, const 
     PKEY_VALUE_PARTIAL_INFORMATION info = NULL;
     NTSTATUS status = Key ? rtlp_query_value(Key, e->Name, &info) : STATUS_OBJECT_NAME_NOT_FOUND;
     if (NT_SUCCESS(status)) {
-        status = rtlp_deliver(e, e->Name, info->Type, info->Data, info->DataLength, q);
+        status = rtlp_deliver(e, e->Name, info->Type, info->Data, info->DataLength, FALSE, q);
         free(info);
         if (NT_SUCCESS(status) && (e->Flags & RTL_QUERY_REGISTRY_DELETE)) {
             UNICODE_STRING name;
@@ -328,7 +335,7 @@ static NTSTATUS rtlp_query_named(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, const 
     ULONG dlen = e->DefaultLength;
     if (!dlen && e->DefaultData)
         dlen = rtlp_default_length(dtype, e->DefaultData);
-    return rtlp_deliver(e, e->Name, dtype, e->DefaultData, dlen, q);
+    return rtlp_deliver(e, e->Name, dtype, e->DefaultData, dlen, TRUE, q);
 }
 
 /* An entry without a Name: the QueryRoutine sees every value of the key. */
@@ -367,7 +374,7 @@ static NTSTATUS rtlp_query_all(PRTL_QUERY_REGISTRY_TABLE e, HANDLE Key, const rt
         }
         memcpy(name, info->Name, info->NameLength);
         name[nchars] = 0;
-        status = rtlp_deliver(e, name, info->Type, (PUCHAR)info + info->DataOffset, info->DataLength, q);
+        status = rtlp_deliver(e, name, info->Type, (PUCHAR)info + info->DataOffset, info->DataLength, FALSE, q);
         if (NT_SUCCESS(status) && (e->Flags & RTL_QUERY_REGISTRY_DELETE)) {
             UNICODE_STRING uname = { (USHORT)info->NameLength, (USHORT)info->NameLength, name };
             ZwDeleteValueKey(Key, &uname);     /* the next value moves to this index */

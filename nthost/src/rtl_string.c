@@ -215,7 +215,8 @@ static NTSTATUS RtlpMapCase(PUNICODE_STRING Destination, PCUNICODE_STRING Source
         return STATUS_BUFFER_OVERFLOW;
     }
     for (USHORT i = 0; i < Source->Length / sizeof(WCHAR); i++)
-        Destination->Buffer[i] = Upper ? RtlUpcaseUnicodeChar(Source->Buffer[i]) : RtlDowncaseUnicodeChar(Source->Buffer[i]);
+        Destination->Buffer[i] =
+            Upper ? RtlUpcaseUnicodeChar(Source->Buffer[i]) : RtlDowncaseUnicodeChar(Source->Buffer[i]);
     Destination->Length = Source->Length;
     return STATUS_SUCCESS;
 }

@@ -17,6 +17,7 @@
  */
 #include <ntddk.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -180,7 +181,30 @@ static void svc_image_path(const char *image_path, const char *name, char *out, 
     size_t n = strlen(file);
     if (n > 4 && !strcasecmp(file + n - 4, ".sys"))
         snprintf(file + n - 4, sizeof(file) - (n - 4), ".so");
-    snprintf(out, outlen, "%s/%s", svc_driver_dir(), file);
+    svc_find_driver_file(file, out, outlen);
+}
+
+void svc_find_driver_file(const char *file, char *out, size_t outlen)
+{
+    const char *dir = svc_driver_dir();
+    snprintf(out, outlen, "%s/%s", dir, file);
+    if (access(out, F_OK) == 0)
+        return;
+    /* Windows file names are case-insensitive, and the same .reg serves both homes:
+     * "donglpt.sys" finds DongLpt.so too. */
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcasecmp(e->d_name, file)) {
+            /* A path too long for out is left truncated: the load then fails, as for
+             * any other missing file. */
+            if (snprintf(out, outlen, "%s/%s", dir, e->d_name) >= (int)outlen)
+                out[outlen - 1] = 0;
+            break;
+        }
+    }
+    closedir(d);
 }
 
 /* Read Services\<name>; false when the key does not exist. */
@@ -460,6 +484,30 @@ unsigned nthost_service_start(const char *name)
     return code;
 }
 
+/* DriverUnload in a system thread, the unload checks, the image unloaded. */
+static unsigned svc_finish_unload(svc_record *r)
+{
+    svc_call call = { .driver = r->driver };
+    NTSTATUS status = svc_run_in_system_thread(&call, "DriverUnload");
+    if (!NT_SUCCESS(status)) {
+        pthread_mutex_lock(&svc_mutex);
+        r->state = NTHOST_SERVICE_RUNNING;
+        pthread_mutex_unlock(&svc_mutex);
+        return RtlNtStatusToDosError(status);
+    }
+    svc_unload_image(r);
+    pthread_mutex_lock(&svc_mutex);
+    r->state = NTHOST_SERVICE_STOPPED;
+    pthread_mutex_unlock(&svc_mutex);
+    return 0;
+}
+
+/*
+ * nthost_service_stop — NT's unload of a legacy driver: its devices become
+ * unload-pending (new opens fail); with none open DriverUnload runs now, otherwise
+ * the stop succeeds at once (STOP_PENDING) and DriverUnload runs when the last
+ * handle to its devices is closed.
+ */
 unsigned nthost_service_stop(const char *name)
 {
     svc_config cfg;
@@ -480,19 +528,21 @@ unsigned nthost_service_stop(const char *name)
     pthread_mutex_unlock(&svc_mutex);
     if (code)
         return code;
-    svc_call call = { .driver = r->driver };
-    NTSTATUS status = svc_run_in_system_thread(&call, "DriverUnload");
-    if (!NT_SUCCESS(status)) {
-        pthread_mutex_lock(&svc_mutex);
-        r->state = NTHOST_SERVICE_RUNNING;
-        pthread_mutex_unlock(&svc_mutex);
-        return RtlNtStatusToDosError(status);
-    }
-    svc_unload_image(r);
+    if (IopMarkDriverUnloadPending(r->driver))
+        return 0;
+    return svc_finish_unload(r);
+}
+
+void svc_unload_ready(struct _DRIVER_OBJECT *driver)
+{
+    svc_record *found = NULL;
     pthread_mutex_lock(&svc_mutex);
-    r->state = NTHOST_SERVICE_STOPPED;
+    for (svc_record *r = svc_records; r && !found; r = r->next)
+        if (r->driver == driver && r->state == NTHOST_SERVICE_STOP_PENDING)
+            found = r;
     pthread_mutex_unlock(&svc_mutex);
-    return 0;
+    if (found)
+        svc_finish_unload(found);
 }
 
 unsigned nthost_service_query(const char *name, nthost_service_status *out)
@@ -520,6 +570,40 @@ unsigned nthost_service_query(const char *name, nthost_service_status *out)
     return 0;
 }
 
+/* The names of the subkeys of Services, in key order (malloc'ed array of strings). */
+static char **svc_service_names(uint32_t *count)
+{
+    cm_init();
+    cm_lock();
+    cm_key *services = svc_key(SVC_SERVICES_KEY);
+    uint32_t n = services ? services->nchildren : 0;
+    char **names = calloc(n ? n : 1, sizeof(char *));
+    for (uint32_t i = 0; names && i < n; i++)
+        names[i] = cm_utf16_to_utf8(services->children[i]->name, services->children[i]->name_len);
+    cm_unlock();
+    *count = names ? n : 0;
+    return names;
+}
+
+size_t nthost_service_list(nthost_service_fn *fn, void *ctx)
+{
+    uint32_t n;
+    char **names = svc_service_names(&n);
+    size_t listed = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        nthost_service_status st;
+        if (names[i] && !nthost_service_query(names[i], &st) &&
+            (st.type == SERVICE_KERNEL_DRIVER || st.type == SERVICE_FILE_SYSTEM_DRIVER)) {
+            if (fn)
+                fn(names[i], &st, ctx);
+            listed++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return listed;
+}
+
 /* ------------------------------------------------------------- boot and init ---- */
 
 void svc_init(const char *config_driver_dir)
@@ -527,6 +611,7 @@ void svc_init(const char *config_driver_dir)
     free(svc_dir);
     svc_dir = config_driver_dir ? strdup(config_driver_dir) : NULL;
     CmpUseMachineClock();
+    CmpSetFlushFile(getenv("NTHOST_REGISTRY_FILE"));
     cm_init();
     cm_lock();
     uint32_t len;
@@ -624,13 +709,8 @@ void svc_boot_start(void)
 {
     cm_init();
     char *groups = svc_group_list();
-    cm_lock();
-    cm_key *services = svc_key(SVC_SERVICES_KEY);
-    uint32_t n = services ? services->nchildren : 0;
-    char **names = calloc(n ? n : 1, sizeof(char *));
-    for (uint32_t i = 0; names && i < n; i++)
-        names[i] = cm_utf16_to_utf8(services->children[i]->name, services->children[i]->name_len);
-    cm_unlock();
+    uint32_t n;
+    char **names = svc_service_names(&n);
     svc_boot_item *items = calloc(n ? n : 1, sizeof(*items));
     size_t count = 0;
     for (uint32_t i = 0; items && names && i < n; i++) {
@@ -660,6 +740,7 @@ void svc_boot_start(void)
 
 void svc_stop_all(void)
 {
+
     for (;;) {
         /* The running, stoppable service started last. */
         char name[128] = "";
@@ -674,9 +755,10 @@ void svc_stop_all(void)
         if (!best || nthost_service_stop(name))
             break;
     }
-    /* Drivers without DriverUnload stay loaded until power-off, as on NT; power-off
-     * is now: their devices and driver object go and the image is unloaded, without
-     * the unload checks (nothing of theirs was asked to clean up). */
+    /* Drivers without DriverUnload (and those whose stop waits for a handle) stay
+     * loaded until power-off, as on NT; power-off is now: their devices and driver
+     * object go without DriverUnload or the unload checks. The image stays mapped
+     * while a device is still open, since closing that handle calls into it. */
     pthread_mutex_lock(&svc_mutex);
     svc_record *list = svc_records;
     svc_records = NULL;
@@ -685,16 +767,27 @@ void svc_stop_all(void)
         svc_record *r = list;
         list = r->next;
         if (r->driver) {
-            while (r->driver->DeviceObject) {
-                PDEVICE_OBJECT dev = r->driver->DeviceObject;
-                IoDeleteDevice(dev);
-                if (r->driver->DeviceObject == dev)
-                    break;                  /* still referenced: it goes with its last reference */
-            }
+            /* Collect first: deleting an unreferenced device unlinks it at once. */
+            size_t n = 0;
+            bool open = false;
+            for (PDEVICE_OBJECT d = r->driver->DeviceObject; d; d = d->NextDevice, n++)
+                open |= d->ReferenceCount != 0;
+            PDEVICE_OBJECT *devs = calloc(n ? n : 1, sizeof(*devs));
+            n = 0;
+            for (PDEVICE_OBJECT d = r->driver->DeviceObject; devs && d; d = d->NextDevice)
+                if (!IopDeviceDeletePending(d))
+                    devs[n++] = d;
+            for (size_t i = 0; i < n; i++)
+                IoDeleteDevice(devs[i]);
+            free(devs);
             IopDeleteDriverObject(r->driver);
             VfUnregisterImage(r->base);
-            dlclose(r->dl);
+            if (!open)
+                dlclose(r->dl);
         }
         free(r);
     }
+    /* NT flushes the hives at shutdown, once the services have stopped. */
+    CmpFlushRegistry();
+    CmpSetFlushFile(NULL);
 }

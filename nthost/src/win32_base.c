@@ -71,6 +71,7 @@ BOOL WINAPI CloseHandle(HANDLE hObject)
 
 /* ---- events and waits ----------------------------------------------------------------- */
 
+/* CreateEventW: an unnamed kernel event (manual reset: notification event). */
 HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
                            LPCWSTR lpName)
 {
@@ -118,6 +119,7 @@ static PKEVENT w32_event(HANDLE h)
     return obj;
 }
 
+/* SetEvent / ResetEvent on an event handle. */
 BOOL WINAPI SetEvent(HANDLE hEvent)
 {
     KiRequireCurrentThread("SetEvent");

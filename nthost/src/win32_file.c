@@ -208,13 +208,7 @@ static BOOL w32_begin(w32_request *rq, PFILE_OBJECT fo, UCHAR major, LPOVERLAPPE
 /* The request could not be sent: give back what w32_begin and the set-up took. */
 static BOOL w32_abort(w32_request *rq, NTSTATUS st)
 {
-    iop_final *f = IopIrpFinal(rq->irp);
-    free(f->system_buffer);
-    for (PMDL m = rq->irp->MdlAddress, n; m; m = n) {
-        n = m->Next;
-        IoFreeMdl(m);
-    }
-    IoFreeIrp(rq->irp);
+    IopDiscardIrp(rq->irp);
     Win32SetLastNtError(st);
     return FALSE;
 }
@@ -273,6 +267,7 @@ static NTSTATUS w32_send(w32_request *rq, ULONG_PTR *info)
     IopQueueThreadIrp(irp);
     if (rq->sync) {
         w32_lock_file(rq->fo);
+        KeClearEvent(&rq->fo->Event);
         /* The offset of a synchronous request is the file's, read under its lock. */
         if (rq->use_file_offset)
             rq->sp->Parameters.Read.ByteOffset = rq->fo->CurrentByteOffset;
@@ -417,9 +412,13 @@ BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped, LPDWORD
             return FALSE;
         }
         ObReferenceObject(obj);
-        while (lpOverlapped->Internal == (ULONG_PTR)STATUS_PENDING)
-            KeWaitForSingleObject(waitable, UserRequest, UserMode, FALSE, NULL);
+        KeWaitForSingleObject(waitable, UserRequest, UserMode, FALSE, NULL);
         ObDereferenceObject(obj);
+        /* Someone else signalled the event: the request itself is not done. */
+        if (lpOverlapped->Internal == (ULONG_PTR)STATUS_PENDING) {
+            SetLastError(ERROR_IO_INCOMPLETE);
+            return FALSE;
+        }
     }
     NTSTATUS st = (NTSTATUS)lpOverlapped->Internal;
     *lpNumberOfBytesTransferred = (DWORD)lpOverlapped->InternalHigh;

@@ -36,7 +36,46 @@ typedef struct fixture {
     char dir[256];
     char machine[300];
     char extra_reg[300];
+    char hog_reg[300];
+    uint64_t preempt_seed;      /* 0: round-robin only; else random preemption */
 } fixture;
+
+/* Device handles still open, so that a failed test's teardown can close them before
+ * shutting nthost down (an open handle at unload is a verifier stop there). */
+static HANDLE open_handles[64];
+
+static void track(HANDLE h)
+{
+    unsigned i;
+    for (i = 0; i < 64; i++) {
+        if (open_handles[i] == NULL) {
+            open_handles[i] = h;
+            return;
+        }
+    }
+}
+
+static void close_dong(HANDLE h)
+{
+    unsigned i;
+    for (i = 0; i < 64; i++) {
+        if (open_handles[i] == h) {
+            open_handles[i] = NULL;
+        }
+    }
+    assert_true(CloseHandle(h));
+}
+
+static void close_leftovers(void)
+{
+    unsigned i;
+    for (i = 0; i < 64; i++) {
+        if (open_handles[i] != NULL) {
+            CloseHandle(open_handles[i]);
+            open_handles[i] = NULL;
+        }
+    }
+}
 
 /* --------------------------------------------------------------- set-up */
 
@@ -70,9 +109,18 @@ static void make_machine(fixture *fx)
  * more DongLpt parameters. */
 static void boot(fixture *fx, const char *extra, bool autostart)
 {
-    const char *regs[4] = { PARPORT_REG, DONGLPT_REG, NULL, NULL };
+    const char *regs[5] = { PARPORT_REG, DONGLPT_REG, NULL, NULL, NULL };
     nthost_config cfg;
     const char *err;
+
+    /* PortHog (porthog.c): another parport client, started on demand by the tests. */
+    snprintf(fx->hog_reg, sizeof(fx->hog_reg), "%s/porthog.reg", fx->dir);
+    write_file(fx->hog_reg,
+               "Windows Registry Editor Version 5.00\r\n\r\n"
+               "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\PortHog]\r\n"
+               "\"Type\"=dword:00000001\r\n\"Start\"=dword:00000003\r\n\"ErrorControl\"=dword:00000001\r\n"
+               "\"ImagePath\"=\"System32\\\\drivers\\\\porthog.sys\"\r\n");
+    regs[2] = fx->hog_reg;
 
     if (extra != NULL) {
         char text[1024];
@@ -82,7 +130,7 @@ static void boot(fixture *fx, const char *extra, bool autostart)
                  extra);
         snprintf(fx->extra_reg, sizeof(fx->extra_reg), "%s/extra.reg", fx->dir);
         write_file(fx->extra_reg, text);
-        regs[2] = fx->extra_reg;
+        regs[3] = fx->extra_reg;
     }
     memset(&cfg, 0, sizeof(cfg));
     cfg.machine = fx->machine;
@@ -91,6 +139,7 @@ static void boot(fixture *fx, const char *extra, bool autostart)
     cfg.verifier = NTHOST_VERIFIER_ON;
     cfg.driver_dir = DRIVER_DIR;
     cfg.no_autostart = !autostart;
+    cfg.preempt_seed = fx->preempt_seed;
     err = nthost_boot(&cfg);
     if (err != NULL) {
         fail_msg("nthost_boot: %s", err);
@@ -119,6 +168,21 @@ static int setup(void **state)
     return 0;
 }
 
+/* Random preemption (nthost_config.preempt_seed), to shake the queue, the cancel
+ * paths and the port arbitration: DONG_PREEMPT_SEED picks the seed, else a fixed one
+ * so that a run is reproducible. */
+static int setup_preempt(void **state)
+{
+    const char *seed = getenv("DONG_PREEMPT_SEED");
+
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    ((fixture *)*state)->preempt_seed = seed != NULL ? strtoull(seed, NULL, 0) : 0x5EED;
+    boot(*state, NULL, true);
+    return 0;
+}
+
 static int setup_per_open(void **state)
 {
     if (setup_dir(state) != 0) {
@@ -134,6 +198,34 @@ static int setup_log_all(void **state)
         return -1;
     }
     boot(*state, "\"ErrorLogLevel\"=dword:00000003\r\n", true);
+    return 0;
+}
+
+static int setup_log_errors(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, "\"ErrorLogLevel\"=dword:00000001\r\n", true);
+    return 0;
+}
+
+static int setup_dos_name(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    boot(*state, "\"DosName\"=\"COM9\"\r\n", true);
+    return 0;
+}
+
+static int setup_bad_params(void **state)
+{
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    /* A taken DOS name, an out-of-range timeout and a string where a DWORD goes. */
+    boot(*state, "\"DosName\"=\"LPT3\"\r\n\"TimeoutMs\"=dword:00000000\r\n\"Retries\"=\"lots\"\r\n", true);
     return 0;
 }
 
@@ -158,12 +250,20 @@ static void remove_dir(const char *dir)
 static int teardown(void **state)
 {
     fixture *fx = *state;
+    int result = 0;
+
     if (nthost_running()) {
+        /* Nothing the drivers did held a spin lock or raised IRQL for over 50 us. */
+        if (nthost_verifier_warnings() != 0) {
+            fprintf(stderr, "%u verifier warning(s)\n", nthost_verifier_warnings());
+            result = -1;
+        }
+        close_leftovers();
         nthost_shutdown();
     }
     remove_dir(fx->dir);
     free(fx);
-    return 0;
+    return result;
 }
 
 /* -------------------------------------------------------------- helpers */
@@ -171,8 +271,13 @@ static int teardown(void **state)
 static HANDLE open_dong(unsigned n, DWORD access, DWORD flags)
 {
     char name[32];
+    HANDLE h;
     snprintf(name, sizeof(name), DONG_WIN32_NAME_FORMAT_A, n);
-    return CreateFileA(name, access, 0, NULL, OPEN_EXISTING, flags, NULL);
+    h = CreateFileA(name, access, 0, NULL, OPEN_EXISTING, flags, NULL);
+    if (h != INVALID_HANDLE_VALUE) {
+        track(h);
+    }
+    return h;
 }
 
 static HANDLE open_rw(unsigned n)
@@ -245,6 +350,31 @@ static DONG_STATISTICS get_stats(HANDLE h)
     return stats;
 }
 
+/* The number of DongLpt events with this code. */
+static unsigned count_events(uint32_t code)
+{
+    size_t i, n = nthost_errlog_count();
+    unsigned found = 0;
+
+    for (i = 0; i < n; i++) {
+        nthost_errlog_entry e;
+        if (nthost_errlog_get(i, &e) && strcmp(e.source, "DongLpt") == 0 && e.error_code == code) {
+            found++;
+        }
+    }
+    return found;
+}
+
+/* The codes docs/DRIVER.md publishes (programs may hard-code them). */
+_Static_assert(IOCTL_DONG_GET_INFO == 0x8D066000u, "GET_INFO code");
+_Static_assert(IOCTL_DONG_TRANSACT_READ == 0x8D066004u, "TRANSACT_READ code");
+_Static_assert(IOCTL_DONG_TRANSACT_WRITE == 0x8D06E008u, "TRANSACT_WRITE code");
+_Static_assert(IOCTL_DONG_GET_STATUS == 0x8D06600Cu, "GET_STATUS code");
+_Static_assert(IOCTL_DONG_RESET == 0x8D06A010u, "RESET code");
+_Static_assert(IOCTL_DONG_GET_TIMEOUTS == 0x8D066014u, "GET_TIMEOUTS code");
+_Static_assert(IOCTL_DONG_SET_TIMEOUTS == 0x8D06A018u, "SET_TIMEOUTS code");
+_Static_assert(IOCTL_DONG_GET_STATS == 0x8D06601Cu, "GET_STATS code");
+
 /* ---------------------------------------------------------------- tests */
 
 /* Every port has its parport device and DOS name, and a DongLpt device and link. */
@@ -314,7 +444,7 @@ static void test_get_info_each_port(void **state)
             assert_false(info.Flags & DONG_INFO_KEY_VALID);
             assert_true(info.ProbeStatus < 0);  /* an error status says why */
         }
-        CloseHandle(h);
+        close_dong(h);
     }
 }
 
@@ -408,8 +538,8 @@ static void test_ioctl_errors(void **state)
     /* Nothing above reached the key. */
     stats = get_stats(h);
     assert_int_equal(stats.Requests, 0);
-    CloseHandle(ro);
-    CloseHandle(h);
+    close_dong(ro);
+    close_dong(h);
 }
 
 /* Timeouts round-trip and stay per port. */
@@ -435,8 +565,8 @@ static void test_timeouts(void **state)
     assert_memory_equal(&t, &back, sizeof(t));
     assert_true(dong_ioctl(h2, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &back, sizeof(back), &bytes));
     assert_int_equal(back.HandshakeMs, 35);
-    CloseHandle(h1);
-    CloseHandle(h2);
+    close_dong(h1);
+    close_dong(h2);
 }
 
 /* ECHO, WRITE/READ, counters and the key statuses, on the byte, nibble and ECP ports. */
@@ -493,7 +623,7 @@ static void test_transact_commands(void **state)
             assert_int_equal(counter_read(h, 3), 1);
         }
         assert_int_equal(transact(h, 0x7E, NULL, 0, &resp), DL1_STATUS_UNKNOWN_CMD);
-        CloseHandle(h);
+        close_dong(h);
     }
 }
 
@@ -523,7 +653,7 @@ static void test_caller_txid_resend(void **state)
         assert_int_equal(get_u32(resp.Payload), 93);
     }
     assert_int_equal(counter_read(h, 5), 93);
-    CloseHandle(h);
+    close_dong(h);
 }
 
 /* WriteFile sends one request, ReadFile returns its response; errors as documented. */
@@ -563,10 +693,10 @@ static void test_readfile_writefile(void **state)
     put_u32(dec + 1, 1);
     request(&req, DL1_CMD_COUNTER_DEC, dec, 5);     /* counter 6 is 0: EXHAUSTED */
     assert_false(WriteFile(h, &req, DONG_TRANSACT_REQUEST_HEADER + 5, &bytes, NULL));
-    assert_int_not_equal(GetLastError(), ERROR_SUCCESS);
+    assert_int_equal(GetLastError(), ERROR_NOT_ENOUGH_QUOTA);   /* STATUS_QUOTA_EXCEEDED */
     assert_true(ReadFile(h, &resp, sizeof(resp), &bytes, NULL));
     assert_int_equal(resp.KeyStatus, DL1_STATUS_EXHAUSTED);
-    CloseHandle(h);
+    close_dong(h);
 }
 
 /* The printer port and the empty port: no key, and the status says why. */
@@ -586,7 +716,8 @@ static void test_printer_and_nothing(void **state)
         request(&req, DL1_CMD_ECHO, "x", 1);
         assert_false(dong_ioctl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 1, &resp,
                            sizeof(resp), &bytes));
-        assert_int_not_equal(GetLastError(), ERROR_SUCCESS);
+        /* A printer is "a device, but no key"; nothing at all is "not connected". */
+        assert_int_equal(GetLastError(), ports[i] == 3 ? ERROR_DEV_NOT_EXIST : ERROR_DEVICE_NOT_CONNECTED);
         assert_int_equal(bytes, 0);
 
         assert_true(dong_ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
@@ -599,7 +730,7 @@ static void test_printer_and_nothing(void **state)
         } else {
             assert_int_equal(st.StatusRegister & 0xF8, 0x78);   /* pulled up: Busy line high */
         }
-        CloseHandle(h);
+        close_dong(h);
     }
 }
 
@@ -622,7 +753,7 @@ static void test_stats(void **state)
     assert_true(after.FramesReceived - before.FramesReceived >= 5);
     assert_true(after.BytesSent - before.BytesSent >= 5 * (7 + 8));
     assert_true(after.BytesReceived - before.BytesReceived >= 5 * (7 + 8));
-    CloseHandle(h);
+    close_dong(h);
 }
 
 /* ------------------------------------------------- 8 threads x 1000 requests */
@@ -732,7 +863,7 @@ static DWORD WINAPI echo_worker(LPVOID param)
     for (slot = 0; slot < WINDOW; slot++) {
         CloseHandle(events[slot]);
     }
-    CloseHandle(h);
+    close_dong(h);
     return 0;
 }
 
@@ -765,8 +896,43 @@ static void test_threads_overlapped(void **state)
     h = open_rw(1);
     stats = get_stats(h);
     assert_int_equal(stats.Requests, THREADS * PER_THREAD);
-    CloseHandle(h);
+    close_dong(h);
     free(workers);
+}
+
+/* RESET pulses nInit: the key resets (and keeps its EEPROM); the next request
+ * waits out its NOT-READY time and works. GET_STATUS reads the lines as they are. */
+static void test_reset_and_status(void **state)
+{
+    HANDLE h = open_rw(2);
+    sim_key *key = sim_machine_key(nthost_machine(), 1);
+    sim_key_stats before, after;
+    DONG_TRANSACT_RESPONSE resp;
+    DONG_PORT_STATUS st;
+    DWORD bytes;
+
+    (void)state;
+    assert_non_null(key);
+    sim_key_get_stats(key, &before);
+    assert_true(dong_ioctl(h, IOCTL_DONG_RESET, NULL, 0, NULL, 0, &bytes));
+    assert_int_equal(bytes, 0);
+    sim_key_get_stats(key, &after);
+    assert_int_equal(after.resets - before.resets, 1);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "again", 5, &resp), DL1_STATUS_OK);
+
+    /* Between sessions a key drives no status line: alone on the cable it shows the
+       pull-ups; with a printer behind it, the printer's idle status. */
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
+    assert_int_equal(bytes, sizeof(st));
+    assert_int_equal(st.StatusRegister & 0xF8, 0x78);
+    assert_true(st.ParallelStatus & DONG_PARALLEL_NOT_CONNECTED);
+    close_dong(h);
+    h = open_rw(1);
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_STATUS, NULL, 0, &st, sizeof(st), &bytes));
+    assert_int_equal(st.StatusRegister & 0xF8, 0xD8);
+    assert_true(st.ParallelStatus & DONG_PARALLEL_SELECTED);
+    assert_false(st.ParallelStatus & (DONG_PARALLEL_BUSY | DONG_PARALLEL_NOT_CONNECTED));
+    close_dong(h);
 }
 
 /* ----------------------------------------------------- lost response */
@@ -783,6 +949,7 @@ static void test_counter_dec_lost_response(void **state)
     UCHAR set[5] = { 7 };
     UCHAR dec[5] = { 7 };
     DONG_STATISTICS before, after;
+    sim_key_stats kbefore, kafter;
 
     (void)state;
     assert_non_null(key);
@@ -790,9 +957,13 @@ static void test_counter_dec_lost_response(void **state)
     assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
     before = get_stats(h);
 
+    sim_key_get_stats(key, &kbefore);
     assert_int_equal(sim_key_inject(key, &now, &corrupt), 0);
     put_u32(dec + 1, 3);
     assert_int_equal(transact(h, DL1_CMD_COUNTER_DEC, dec, 5, &resp), DL1_STATUS_OK);
+    sim_key_get_stats(key, &kafter);
+    assert_int_equal(kafter.commands_executed - kbefore.commands_executed, 1);
+    assert_true(kafter.cache_resends > kbefore.cache_resends);   /* the resend hit the cache */
     assert_int_equal(get_u32(resp.Payload), 7);
     assert_true(resp.Retries >= 1);
     after = get_stats(h);
@@ -801,7 +972,38 @@ static void test_counter_dec_lost_response(void **state)
 
     assert_int_equal(sim_key_counter(key, 7), 7);
     assert_int_equal(counter_read(h, 7), 7);
-    CloseHandle(h);
+    close_dong(h);
+}
+
+/* The key loses power just as its COUNTER_DEC response is ready: the volatile cache
+ * is gone, so only the txid journal keeps the resent command from running twice. */
+static void test_counter_dec_power_loss(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_RESPONSE resp;
+    sim_key *key = sim_machine_key(nthost_machine(), 0);
+    sim_key_trigger when = { .kind = SIM_KEY_TRIGGER_AFTER_RESPONSES, .count = 1 };
+    sim_key_fault loss = { .kind = SIM_KEY_FAULT_POWER_LOSS, .duration = SIM_NS(1000000) };
+    UCHAR set[5] = { 6 };
+    UCHAR dec[5] = { 6 };
+    sim_key_stats kbefore, kafter;
+
+    (void)state;
+    assert_non_null(key);
+    put_u32(set + 1, 50);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
+
+    sim_key_get_stats(key, &kbefore);
+    assert_int_equal(sim_key_inject(key, &when, &loss), 0);
+    put_u32(dec + 1, 5);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_DEC, dec, 5, &resp), DL1_STATUS_OK);
+    sim_key_get_stats(key, &kafter);
+    assert_true(kafter.journal_replays > kbefore.journal_replays);   /* the resend hit the journal */
+    assert_int_equal(get_u32(resp.Payload), 45);
+    assert_true(resp.Retries >= 1);
+    assert_int_equal(sim_key_counter(key, 6), 45);
+    assert_int_equal(counter_read(h, 6), 45);
+    close_dong(h);
 }
 
 /* ------------------------------------------------------------- cancel */
@@ -867,9 +1069,9 @@ static void test_cancelio(void **state)
         DONG_TRANSACT_RESPONSE r;
         HANDLE h2 = open_rw(1);
         assert_int_equal(transact(h2, DL1_CMD_ECHO, "ok", 2, &r), DL1_STATUS_OK);
-        CloseHandle(h2);
+        close_dong(h2);
     }
-    CloseHandle(h);
+    close_dong(h);
 }
 
 static void test_closehandle_cancels(void **state)
@@ -883,7 +1085,7 @@ static void test_closehandle_cancels(void **state)
     (void)state;
     assert_true(h != INVALID_HANDLE_VALUE);
     queue_behind_slow_write(h, req, resp, ov);
-    assert_true(CloseHandle(h));
+    close_dong(h);
     for (i = 0; i <= QUEUED; i++) {
         assert_int_equal(WaitForSingleObject(ov[i].hEvent, INFINITE), WAIT_OBJECT_0);
         if ((ULONG)ov[i].Internal == 0xC0000120u) {     /* STATUS_CANCELLED */
@@ -914,7 +1116,36 @@ static void test_allocate_per_request(void **state)
     }
     after = get_stats(h);
     assert_int_equal(after.SessionsOpened - before.SessionsOpened, 4);
-    CloseHandle(h);
+    close_dong(h);
+}
+
+/* Requests queued back to back share one session while nobody else waits for the
+ * port: a slow WRITE, then ECHOs queued behind it. */
+static void test_back_to_back_requests_keep_session(void **state)
+{
+    HANDLE h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    HANDLE sync = open_rw(1);
+    DONG_TRANSACT_REQUEST req[QUEUED + 1];
+    DONG_TRANSACT_RESPONSE resp[QUEUED + 1];
+    OVERLAPPED ov[QUEUED + 1];
+    DONG_STATISTICS before, after;
+    DWORD bytes;
+    unsigned i;
+
+    (void)state;
+    assert_true(h != INVALID_HANDLE_VALUE);
+    before = get_stats(sync);
+    queue_behind_slow_write(h, req, resp, ov);
+    for (i = 0; i <= QUEUED; i++) {
+        assert_true(GetOverlappedResult(h, &ov[i], &bytes, TRUE));
+        assert_int_equal(resp[i].KeyStatus, DL1_STATUS_OK);
+        CloseHandle(ov[i].hEvent);
+    }
+    after = get_stats(sync);
+    assert_int_equal(after.Requests - before.Requests, QUEUED + 1);
+    assert_true(after.SessionsOpened - before.SessionsOpened < QUEUED / 2);
+    close_dong(sync);
+    close_dong(h);
 }
 
 /* Per open handle: the port and the session stay while a handle is open. */
@@ -935,14 +1166,14 @@ static void test_allocate_per_open(void **state)
     assert_int_equal(transact(h2, DL1_CMD_ECHO, "po", 2, &resp), DL1_STATUS_OK);
     after = get_stats(h);
     assert_int_equal(after.SessionsOpened - before.SessionsOpened, 1);
-    CloseHandle(h2);
-    CloseHandle(h);
+    close_dong(h2);
+    close_dong(h);
     /* Every handle closed: the port went back; a new open starts a new session. */
     h = open_rw(1);
     assert_int_equal(transact(h, DL1_CMD_ECHO, "po", 2, &resp), DL1_STATUS_OK);
     after = get_stats(h);
     assert_int_equal(after.SessionsOpened - before.SessionsOpened, 2);
-    CloseHandle(h);
+    close_dong(h);
 }
 
 /* ------------------------------------------------------- event log */
@@ -950,7 +1181,7 @@ static void test_allocate_per_open(void **state)
 static void test_event_log(void **state)
 {
     size_t i, n = nthost_errlog_count();
-    unsigned started = 0;
+    unsigned started = 0, first = 0;
 
     (void)state;
     for (i = 0; i < n; i++) {
@@ -960,11 +1191,175 @@ static void test_event_log(void **state)
             char *text = nthost_errlog_format(i);
             assert_non_null(text);
             assert_non_null(strstr(text, "is ready on parallel port"));
+            if (strstr(text, "\\Device\\DongLpt0 is ready on parallel port 1 (I/O base 0x378, PS/2 chip).")) {
+                first++;
+            }
             free(text);
             started++;
         }
     }
     assert_int_equal(started, PORTS);
+    assert_int_equal(first, 1);
+
+    /* A probe that finds something new is logged once: three keys, two without. */
+    for (i = 1; i <= PORTS; i++) {
+        HANDLE h = open_dong((unsigned)i, GENERIC_READ, 0);
+        DONG_INFO info;
+        DWORD bytes;
+        assert_true(h != INVALID_HANDLE_VALUE);
+        assert_true(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+        assert_true(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+        close_dong(h);
+    }
+    assert_int_equal(count_events(0x41070003u), 3);     /* DONG_MSG_KEY_FOUND */
+    assert_int_equal(count_events(0x81070010u), 2);     /* DONG_MSG_NO_KEY */
+}
+
+/* ErrorLogLevel 1: errors only, so no "port started" information. */
+static void test_event_log_filtered(void **state)
+{
+    size_t i, n = nthost_errlog_count();
+
+    (void)state;
+    for (i = 0; i < n; i++) {
+        nthost_errlog_entry e;
+        assert_true(nthost_errlog_get(i, &e));
+        if (strcmp(e.source, "DongLpt") == 0) {
+            assert_int_equal(e.severity, 3);
+        }
+    }
+}
+
+/* Parameters\DosName: \\.\COM9 is the first port. */
+static void test_dos_name(void **state)
+{
+    HANDLE h = CreateFileA("\\\\.\\COM9", GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    DONG_INFO info;
+    DWORD bytes;
+
+    (void)state;
+    assert_true(h != INVALID_HANDLE_VALUE);
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+    assert_int_equal(info.PortNumber, 0);
+    close_dong(h);
+    {
+        char *snap = nthost_namespace_snapshot();
+        assert_non_null(strstr(snap, "COM9 SymbolicLink -> \\Device\\DongLpt0"));
+        free(snap);
+    }
+}
+
+/* Bad parameters are logged and replaced by defaults; a taken DOS name is logged
+ * and the device works without it. */
+static void test_bad_parameters(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TIMEOUTS t;
+    DONG_TRANSACT_RESPONSE resp;
+    DWORD bytes;
+    char *snap;
+
+    (void)state;
+    assert_true(dong_ioctl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &t, sizeof(t), &bytes));
+    assert_int_equal(t.HandshakeMs, 35);
+    assert_int_equal(t.Retries, 3);
+    assert_int_equal(count_events(0x81070013u), 2);     /* DONG_MSG_BAD_PARAMETER */
+    assert_int_equal(count_events(0x81070014u), 1);     /* DONG_MSG_DOS_NAME_TAKEN */
+    snap = nthost_namespace_snapshot();
+    assert_non_null(strstr(snap, "LPT3 SymbolicLink -> \\Device\\ParallelPort2"));
+    free(snap);
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "ok", 2, &resp), DL1_STATUS_OK);
+    close_dong(h);
+}
+
+/* ------------------------------------------------- another parport client */
+
+/* While another driver owns the port, requests wait for it: they time out after
+ * PortWaitMs (ERROR_BUSY, logged), can be cancelled while waiting, and are served
+ * as soon as the port is given back. Between two requests DongLpt holds nothing. */
+static void test_port_shared_with_another_driver(void **state)
+{
+    HANDLE h = open_dong(1, GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    DONG_TIMEOUTS t;
+    DONG_TRANSACT_REQUEST req;
+    DONG_TRANSACT_RESPONSE resp;
+    OVERLAPPED ov;
+    DWORD bytes;
+
+    (void)state;
+    assert_true(h != INVALID_HANDLE_VALUE);
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = CreateEventA(NULL, TRUE, FALSE, NULL);
+    assert_true(DeviceIoControl(h, IOCTL_DONG_GET_TIMEOUTS, NULL, 0, &t, sizeof(t), &bytes, &ov) ||
+                GetLastError() == ERROR_IO_PENDING);
+    assert_true(GetOverlappedResult(h, &ov, &bytes, TRUE));
+
+    assert_int_equal(nthost_service_start("PortHog"), 0);
+
+    /* Timed out waiting for the port. */
+    t.PortWaitMs = 50;
+    ResetEvent(ov.hEvent);
+    assert_true(DeviceIoControl(h, IOCTL_DONG_SET_TIMEOUTS, &t, sizeof(t), NULL, 0, &bytes, &ov) ||
+                GetLastError() == ERROR_IO_PENDING);
+    assert_true(GetOverlappedResult(h, &ov, &bytes, TRUE));
+    request(&req, DL1_CMD_ECHO, "wait", 4);
+    ResetEvent(ov.hEvent);
+    if (!DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 4, &resp, sizeof(resp),
+                         &bytes, &ov)) {
+        assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    }
+    assert_false(GetOverlappedResult(h, &ov, &bytes, TRUE));
+    assert_int_equal(GetLastError(), ERROR_BUSY);
+    assert_int_equal(count_events(0x81070011u), 1);     /* DONG_MSG_PORT_BUSY */
+
+    /* Cancelled while waiting for the port (no time limit now). */
+    t.PortWaitMs = 0;
+    ResetEvent(ov.hEvent);
+    assert_true(DeviceIoControl(h, IOCTL_DONG_SET_TIMEOUTS, &t, sizeof(t), NULL, 0, &bytes, &ov) ||
+                GetLastError() == ERROR_IO_PENDING);
+    assert_true(GetOverlappedResult(h, &ov, &bytes, TRUE));
+    ResetEvent(ov.hEvent);
+    assert_false(DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 4, &resp,
+                                 sizeof(resp), &bytes, &ov));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    assert_int_equal(WaitForSingleObject(ov.hEvent, 0), WAIT_TIMEOUT);
+    assert_true(CancelIo(h));
+    assert_false(GetOverlappedResult(h, &ov, &bytes, TRUE));
+    assert_int_equal(GetLastError(), ERROR_OPERATION_ABORTED);
+
+    /* Served when the other driver gives the port back. */
+    ResetEvent(ov.hEvent);
+    assert_false(DeviceIoControl(h, IOCTL_DONG_TRANSACT_READ, &req, DONG_TRANSACT_REQUEST_HEADER + 4, &resp,
+                                 sizeof(resp), &bytes, &ov));
+    assert_int_equal(GetLastError(), ERROR_IO_PENDING);
+    assert_int_equal(nthost_service_stop("PortHog"), 0);
+    assert_true(GetOverlappedResult(h, &ov, &bytes, TRUE));
+    assert_memory_equal(resp.Payload, "wait", 4);
+    {
+        HANDLE sync = open_rw(1);
+        assert_true(get_stats(sync).PortWaits >= 1);   /* at least the one that timed out */
+        close_dong(sync);
+    }
+
+    /* Per-request allocation: with the handle still open, the port is free again. */
+    assert_int_equal(nthost_service_start("PortHog"), 0);
+    assert_int_equal(nthost_service_stop("PortHog"), 0);
+    CloseHandle(ov.hEvent);
+    close_dong(h);
+}
+
+/* AllocatePerOpen: another driver cannot have the port while a handle is open. */
+static void test_per_open_holds_port(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_RESPONSE resp;
+
+    (void)state;
+    assert_int_equal(transact(h, DL1_CMD_ECHO, "held", 4, &resp), DL1_STATUS_OK);
+    assert_int_equal(nthost_service_start("PortHog"), ERROR_BUSY);
+    close_dong(h);
+    assert_int_equal(nthost_service_start("PortHog"), 0);
+    assert_int_equal(nthost_service_stop("PortHog"), 0);
 }
 
 /* ------------------------------------------------ parport from user mode */
@@ -985,11 +1380,11 @@ static void test_parport_user_ioctl(void **state)
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
     assert_false(DeviceIoControl(lpt, 0x160030, NULL, 0, out, sizeof(out), &bytes, NULL));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);
-    CloseHandle(lpt);
+    close_dong(lpt);
     /* And the port is still free for DongLpt. */
     h = open_rw(1);
     assert_int_equal(transact(h, DL1_CMD_ECHO, "f", 1, &resp), DL1_STATUS_OK);
-    CloseHandle(h);
+    close_dong(h);
 }
 
 /* ------------------------------------------------------ stop and unload */
@@ -1043,7 +1438,7 @@ static void test_stop_with_handles_open(void **state)
         CloseHandle(o.hEvent);
     }
     /* The last handle closes: DriverUnload, and nothing is left. */
-    CloseHandle(h);
+    close_dong(h);
     assert_int_equal(nthost_service_stop("Parport"), 0);
     after = nthost_namespace_snapshot();
     assert_string_equal(before, after);
@@ -1068,7 +1463,7 @@ static void test_stop_unloads(void **state)
     assert_int_equal(nthost_service_start("DongLpt"), 0);
     h = open_rw(1);
     assert_int_equal(transact(h, DL1_CMD_ECHO, "x", 1, &r), DL1_STATUS_OK);
-    CloseHandle(h);
+    close_dong(h);
     assert_int_equal(nthost_service_stop("DongLpt"), 0);
     assert_true(open_dong(1, GENERIC_READ, 0) == INVALID_HANDLE_VALUE);
     assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
@@ -1076,7 +1471,7 @@ static void test_stop_unloads(void **state)
     assert_int_equal(nthost_service_start("DongLpt"), 0);
     h = open_rw(1);
     assert_int_equal(transact(h, DL1_CMD_ECHO, "y", 1, &r), DL1_STATUS_OK);
-    CloseHandle(h);
+    close_dong(h);
     assert_int_equal(nthost_service_stop("DongLpt"), 0);
     assert_int_equal(nthost_service_stop("Parport"), 0);
     after = nthost_namespace_snapshot();
@@ -1127,7 +1522,7 @@ static int child_write_or_check(const char *machine, const UCHAR *data, int writ
                  resp.KeyStatus == DL1_STATUS_OK && resp.Length == 32 && memcmp(resp.Payload, data, 32) == 0;
         }
     }
-    CloseHandle(h);
+    close_dong(h);
     nthost_shutdown();
     return ok ? 0 : 1;
 }
@@ -1173,22 +1568,33 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_readfile_writefile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_printer_and_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_and_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_dec_lost_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_dec_power_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closehandle_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocate_per_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_back_to_back_requests_keep_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocate_per_open, setup_per_open, teardown),
         cmocka_unit_test_setup_teardown(test_event_log, setup_log_all, teardown),
+        cmocka_unit_test_setup_teardown(test_event_log_filtered, setup_log_errors, teardown),
+        cmocka_unit_test_setup_teardown(test_dos_name, setup_dos_name, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_parameters, setup_bad_params, teardown),
+        cmocka_unit_test_setup_teardown(test_port_shared_with_another_driver, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_open_holds_port, setup_per_open, teardown),
         cmocka_unit_test_setup_teardown(test_parport_user_ioctl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_unloads, setup_no_autostart, teardown),
         cmocka_unit_test_setup_teardown(test_stop_with_handles_open, setup_no_autostart, teardown),
         cmocka_unit_test_setup_teardown(test_new_process_sees_write, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_threads_overlapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_overlapped, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelio, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_closehandle_cancels, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_port_shared_with_another_driver, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_back_to_back_requests_keep_session, setup_preempt, teardown),
     };
-    /* test_driver_e2e [PATTERN | --skip PATTERN]: run or leave out matching tests. */
-    if (argc > 2 && strcmp(argv[1], "--skip") == 0) {
-        cmocka_set_skip_filter(argv[2]);
-    } else if (argc > 1) {
+    /* test_driver_e2e [PATTERN]: only the matching tests (for debugging one). */
+    if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
     }
     return cmocka_run_group_tests(tests, NULL, NULL);

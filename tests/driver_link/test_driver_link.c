@@ -24,6 +24,7 @@
 #include "dl1link.h"
 #include "link_sim.h"
 #include "link_world.h"
+#include "fake1284.h"
 
 static DONG_LINK link_;
 static DONG_TRANSACT_REQUEST req_;
@@ -301,6 +302,48 @@ static void test_probe_key_still_powering_up(void **state)
     assert_int_equal(info.ProbeStatus, STATUS_SUCCESS);
 }
 
+/* A printer that answers IEEE 1284 negotiation but refuses the extensibility link:
+   a printer, no key; it is not asked again for 110 ms, and it is let go properly. */
+static void test_probe_1284_printer_refusing_extensibility(void **state)
+{
+    static const fake1284_config cfg = { false, false, false };
+    DONG_INFO info;
+    fake1284 *f;
+
+    (void)state;
+    up(LS_PS2, 1000, LS_NOTHING);
+    f = fake1284_create(ls_clock, &cfg);
+    sim_port_attach(ls_port, fake1284_peripheral(f));
+    probe(&info);
+    assert_int_equal(info.Attached, DONG_PERIPHERAL_PRINTER);
+    assert_int_equal(info.ProbeStatus, STATUS_DEVICE_DOES_NOT_EXIST);
+    assert_int_equal(fake1284_get_counts(f).negotiations, 1);
+    assert_int_equal(fake1284_get_counts(f).terminations, 1);
+    assert_int_equal(fake1284_get_counts(f).link_byte_count, 0);
+}
+
+/* A key that refuses byte mode is asked for nibble mode; refusing that too, the
+   link is not supported, and no retry asks again. */
+static void test_key_refusing_link_bytes(void **state)
+{
+    static const fake1284_config cfg = { true, false, false };
+    fake1284_counts n;
+    fake1284 *f;
+
+    (void)state;
+    up(LS_PS2, 1000, LS_NOTHING);
+    f = fake1284_create(ls_clock, &cfg);
+    sim_port_attach(ls_port, fake1284_peripheral(f));
+    assert_int_equal(transact(DL1_CMD_GET_INFO, NULL, 0), STATUS_NOT_SUPPORTED);
+    assert_int_equal(resp_.Retries, 0);
+    n = fake1284_get_counts(f);
+    assert_int_equal(n.link_byte_count, 2);
+    assert_int_equal(n.link_bytes[0], 0x4D);
+    assert_int_equal(n.link_bytes[1], 0x4C);
+    assert_int_equal(n.terminations, 2);
+    assert_int_equal(link_.PreferredLinkByte, 0x4C);
+}
+
 /* ---------------------------------------------------------------- commands */
 
 static void every_command(void)
@@ -425,6 +468,22 @@ static void test_commands_nibble_mode_pcie(void **state)
     (void)state;
     up(LS_SPP, 250, LS_KEY);
     every_command();
+}
+
+/* A port said to be bidirectional that is not: byte-mode reads return the data
+   latch, so the engine falls back to nibble mode and the request still succeeds. */
+static void test_port_that_cannot_reverse_falls_back_to_nibble(void **state)
+{
+    (void)state;
+    ls_create(LS_SPP, 1000, LS_KEY, false);
+    assert_int_equal(DongLinkInitialize(&link_, (PUCHAR)(ULONG_PTR)LS_BASE, NULL,
+                                        PPT_BYTE_PRESENT, &default_timeouts, 1, 0),
+                     STATUS_SUCCESS);
+    ok(DL1_CMD_GET_INFO, NULL, 0);
+    assert_int_equal(resp_.Retries, 1);
+    assert_int_equal(sim_key_session_mode(ls_key), 0x4C);
+    ok(DL1_CMD_GET_INFO, NULL, 0);
+    assert_int_equal(resp_.Retries, 0);
 }
 
 static void test_bad_requests_rejected_before_the_wire(void **state)
@@ -575,13 +634,16 @@ static void test_garbled_response_length_too_long(void **state)
     assert_int_equal(resp_.Retries, 1);
 }
 
-/* LEN two too few: the CRC fails and the rest of the response is still pending
-   when the resend starts; the engine reads its way back into step. */
+/* LEN two too few: the CRC fails with the rest of the response still pending; it
+   is abandoned before the resend. */
 static void test_garbled_response_length_too_short(void **state)
 {
     (void)state;
     garbled_response_byte(3, 0x02);
-    assert_true(link_.Stats.CrcErrors >= 1);
+    assert_int_equal(link_.Stats.CrcErrors, 1);
+    assert_int_equal(link_.Stats.FramingErrors, 0);
+    assert_int_equal(resp_.Retries, 1);
+    assert_int_equal(link_.Stats.SessionsOpened, 2);
 }
 
 /* A spoilt start byte. */
@@ -1046,10 +1108,13 @@ int main(void)
         cmocka_unit_test_teardown(test_probe_printer_no_key, teardown),
         cmocka_unit_test_teardown(test_probe_nothing_attached, teardown),
         cmocka_unit_test_teardown(test_probe_key_still_powering_up, teardown),
+        cmocka_unit_test_teardown(test_probe_1284_printer_refusing_extensibility, teardown),
+        cmocka_unit_test_teardown(test_key_refusing_link_bytes, teardown),
         cmocka_unit_test_teardown(test_commands_byte_mode_ps2, teardown),
         cmocka_unit_test_teardown(test_commands_nibble_mode_spp, teardown),
         cmocka_unit_test_teardown(test_commands_byte_mode_ecp_pcie, teardown),
         cmocka_unit_test_teardown(test_commands_nibble_mode_pcie, teardown),
+        cmocka_unit_test_teardown(test_port_that_cannot_reverse_falls_back_to_nibble, teardown),
         cmocka_unit_test_teardown(test_bad_requests_rejected_before_the_wire, teardown),
         cmocka_unit_test_teardown(test_request_and_response_may_share_a_buffer, teardown),
         cmocka_unit_test_teardown(test_retry_after_bad_crc, teardown),

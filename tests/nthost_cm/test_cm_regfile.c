@@ -395,10 +395,20 @@ static void malformed_utf16(void **state)
     uint8_t *file = to_utf16_file(PARTIAL "\"v\"=dword:1", &size);
     assert_int_equal(cm_import_reg_buffer("u.reg", file, size - 1, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "u.reg:1: UTF-16 text has an odd number of bytes"));
-    file[size - 2] = 0;                                /* a NUL unit on line 5 */
-    file[size - 1] = 0;
+    file[size - 4] = 0;                                /* a NUL unit inside line 5 */
+    file[size - 3] = 0;
     assert_int_equal(cm_import_reg_buffer("u.reg", file, size, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "u.reg:5: NUL character"));
+    /* A NUL terminator after the text is padding and accepted. */
+    free(file);
+    file = to_utf16_file(PARTIAL "\"v\"=dword:1\r\n", &size);
+    uint8_t *padded = calloc(1, size + 2);
+    memcpy(padded, file, size);
+    assert_ok(cm_import_reg_buffer("u.reg", padded, size + 2, err, sizeof(err)));
+    free(padded);
+    assert_true(key_exists("Partial"));
+    cm_shutdown();
+    cm_init();
     static const uint8_t be[] = { 0xFE, 0xFF, 0, 'R' };
     assert_int_equal(cm_import_reg_buffer("b.reg", be, sizeof(be), err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "b.reg:1: UTF-16 big-endian"));
@@ -433,6 +443,55 @@ static void tree_semantics(void **state)
     assert_false(key_exists("T"));
 }
 
+/* Mutated files (a fixed pseudo-random sequence of byte changes, cuts and
+ * insertions) either import or are refused with a "<file>:<line>:" message that
+ * leaves the registry exactly as it was: never half an import, never a crash. */
+static void mutated_files_all_or_nothing(void **state)
+{
+    (void)state;
+    char text[4096];
+    int len = snprintf(text, sizeof(text), "%s%s%s", V5, all_types_body, v5_hex_strings);
+    size_t size;
+    uint8_t *base = to_utf16_file(text, &size);
+    (void)len;
+    uint8_t *before, *after;
+    size_t before_size, after_size;
+    uint32_t seed = 12345;
+    for (int iter = 0; iter < 3000; iter++) {
+        uint8_t *m = malloc(size + 8);
+        memcpy(m, base, size);
+        size_t msize = size;
+        for (int k = 0; k < 1 + iter % 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = 2 + (seed >> 8) % (msize - 2);
+            switch ((seed >> 4) % 3) {
+            case 0: m[at] = (uint8_t)(seed >> 16); break;                 /* change a byte */
+            case 1: msize = at; break;                                    /* cut the file */
+            default:                                                      /* insert a byte */
+                memmove(m + at + 1, m + at, msize - at);
+                m[at] = (uint8_t)(seed >> 20);
+                msize++;
+            }
+            if (msize <= 2)
+                break;
+        }
+        assert_ok(cm_export_reg_buffer("", &before, &before_size, err, sizeof(err)));
+        err[0] = 0;
+        int rc = cm_import_reg_buffer("test.reg", m, msize, err, sizeof(err));
+        if (rc) {
+            assert_int_equal(rc, -EINVAL);
+            assert_int_equal(strncmp(err, "test.reg:", 9), 0);
+            assert_ok(cm_export_reg_buffer("", &after, &after_size, err, sizeof(err)));
+            assert_int_equal(before_size, after_size);
+            assert_memory_equal(before, after, before_size);
+            free(after);
+        }
+        free(before);
+        free(m);
+    }
+    free(base);
+}
+
 /* The project's own .reg files must import cleanly here, as on Windows. */
 static void project_reg_files(void **state)
 {
@@ -464,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed_utf16, setup, teardown),
         cmocka_unit_test_setup_teardown(tree_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(project_reg_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(mutated_files_all_or_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

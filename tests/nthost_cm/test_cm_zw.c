@@ -5,6 +5,7 @@
  * RtlQueryRegistryValues flag.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,6 +158,16 @@ static void query_value_lengths(void **state)
     assert_int_equal(full->DataLength, 10);
     assert_memory_equal(buf + full->DataOffset, "D\0o\0n\0g\0\0\0", 10);
 
+    /* The Align64 partial form has no TitleIndex: Type, DataLength, data at 8. A NULL
+     * buffer of length 0 asks for the size. */
+    assert_int_equal(ZwQueryValueKey(h, &name, KeyValuePartialInformationAlign64, NULL, 0, &len),
+                     STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(len, 18);
+    assert_int_equal(ZwQueryValueKey(h, &name, KeyValuePartialInformationAlign64, buf, 18, &len), STATUS_SUCCESS);
+    assert_int_equal(((ULONG *)buf)[0], REG_SZ);
+    assert_int_equal(((ULONG *)buf)[1], 10);
+    assert_memory_equal(buf + 8, "D\0o\0n\0g\0\0\0", 10);
+
     /* The default value answers to an empty or NULL name. */
     assert_int_equal(ZwQueryValueKey(h, NULL, KeyValuePartialInformation, buf, sizeof(buf), &len), STATUS_SUCCESS);
     assert_memory_equal(part->Data, L"default", 16);
@@ -245,7 +256,7 @@ static void set_delete_and_deleted_keys(void **state)
     assert_int_equal(ZwQueryValueKey(again, &name, KeyValuePartialInformation, buf, sizeof(buf), &len),
                      STATUS_KEY_DELETED);
     assert_int_equal(ZwSetValueKey(leaf, &name, 0, REG_DWORD, &v, sizeof(v)), STATUS_KEY_DELETED);
-    assert_int_equal(ZwDeleteKey(leaf), STATUS_KEY_DELETED);
+    assert_int_equal(ZwDeleteKey(leaf), STATUS_SUCCESS);              /* again: NT says success */
     HANDLE gone;
     assert_int_equal(open_key(&gone, L"A", h, KEY_READ), STATUS_OBJECT_NAME_NOT_FOUND);
     ZwClose(leaf);
@@ -268,6 +279,64 @@ static void access_checks(void **state)
     ZwClose(h);
     assert_int_equal(ZwQueryKey((HANDLE)(ULONG_PTR)0x7777, KeyBasicInformation, buf, sizeof(buf), &len),
                      STATUS_INVALID_HANDLE);
+}
+
+/* NT refuses a key handle with no access right; the WOW64 view bits are no right. */
+static void desired_access(void **state)
+{
+    (void)state;
+    HANDLE h;
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, 0), STATUS_ACCESS_DENIED);
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, KEY_WOW64_64KEY), STATUS_ACCESS_DENIED);
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, READ_CONTROL | KEY_WOW64_32KEY), STATUS_SUCCESS);
+    ZwClose(h);
+}
+
+/* The Class given at creation is reported by KeyFullInformation and
+ * KeyNodeInformation, with NT's lengths. */
+static void key_class(void **state)
+{
+    (void)state;
+    HANDLE h, k;
+    UNICODE_STRING name, cls;
+    RtlInitUnicodeString(&name, L"Classy");
+    RtlInitUnicodeString(&cls, L"MyClass");
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, KEY_ALL_ACCESS), STATUS_SUCCESS);
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, h, NULL);
+    assert_int_equal(ZwCreateKey(&k, KEY_ALL_ACCESS, &oa, 0, &cls, REG_OPTION_VOLATILE, NULL), STATUS_SUCCESS);
+    ULONG fixed = FIELD_OFFSET(KEY_FULL_INFORMATION, Class), len = 0x55555555;
+    UCHAR buf[256];
+    assert_int_equal(ZwQueryKey(k, KeyFullInformation, NULL, 0, &len), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(len, fixed + cls.Length);
+    memset(buf, 0x55, sizeof(buf));
+    assert_int_equal(ZwQueryKey(k, KeyFullInformation, buf, fixed, &len), STATUS_BUFFER_OVERFLOW);
+    PKEY_FULL_INFORMATION full = (PKEY_FULL_INFORMATION)buf;
+    assert_int_equal(full->ClassOffset, fixed);
+    assert_int_equal(full->ClassLength, cls.Length);
+    assert_int_equal(buf[fixed], 0x55);                        /* nothing past the buffer */
+    memset(buf, 0x55, sizeof(buf));
+    assert_int_equal(ZwQueryKey(k, KeyFullInformation, buf, fixed + cls.Length - 1, &len), STATUS_BUFFER_OVERFLOW);
+    assert_int_equal(buf[fixed + cls.Length - 1], 0x55);       /* the last byte did not fit */
+    assert_int_equal(ZwQueryKey(k, KeyFullInformation, buf, fixed + cls.Length, &len), STATUS_SUCCESS);
+    assert_memory_equal(buf + fixed, L"MyClass", cls.Length);
+    ZwClose(k);
+    /* The parent sees the class length, and the subkey's node information carries it. */
+    assert_int_equal(ZwQueryKey(h, KeyFullInformation, buf, sizeof(buf), &len), STATUS_SUCCESS);
+    assert_int_equal(full->MaxClassLen, cls.Length);
+    assert_int_equal(full->ClassOffset, 0xFFFFFFFFu);        /* the parent has none */
+    ULONG index = 0;
+    for (;; index++) {
+        assert_int_equal(ZwEnumerateKey(h, index, KeyNodeInformation, buf, sizeof(buf), &len), STATUS_SUCCESS);
+        PKEY_NODE_INFORMATION node = (PKEY_NODE_INFORMATION)buf;
+        if (node->NameLength == 12 && !memcmp(node->Name, L"Classy", 12)) {
+            assert_int_equal(node->ClassOffset, FIELD_OFFSET(KEY_NODE_INFORMATION, Name) + 12);
+            assert_int_equal(node->ClassLength, cls.Length);
+            assert_memory_equal(buf + node->ClassOffset, L"MyClass", cls.Length);
+            break;
+        }
+    }
+    ZwClose(h);
 }
 
 static void volatile_keys(void **state)
@@ -478,6 +547,87 @@ static void rtl_routines_expand_and_subkeys(void **state)
     assert_int_equal(log.lens[1], 0);
 }
 
+/* One REG_MULTI_SZ case: the data (with its byte length) and the strings the routine
+ * must see, as Windows splits them. */
+typedef struct {
+    const WCHAR *data;
+    ULONG len;
+    int count;
+    const WCHAR *strings[3];
+} multi_case;
+
+#define MS(lit) (lit), sizeof(lit)
+
+static void expect_multi(const qr_log *log, int count, const WCHAR *const *strings)
+{
+    assert_int_equal(log->calls, count);
+    for (int i = 0; i < count; i++) {
+        size_t n = 0;
+        while (strings[i][n])
+            n++;
+        assert_int_equal(log->types[i], REG_SZ);
+        assert_int_equal(log->lens[i], (n + 1) * sizeof(WCHAR));
+        assert_memory_equal(log->seen[i], strings[i], (n + 1) * sizeof(WCHAR));
+    }
+}
+
+static void rtl_multi_sz_split(void **state)
+{
+    (void)state;
+    static const multi_case values[] = {
+        { NULL, 0, 0, { NULL } },
+        { MS(L""), 0, { NULL } },
+        { MS(L"\0"), 1, { L"" } },                           /* one empty string */
+        { MS(L"String"), 1, { L"String" } },
+        { MS(L"String\0"), 1, { L"String" } },
+        { MS(L"String1\0String2"), 2, { L"String1", L"String2" } },
+        { MS(L"String1\0String2\0"), 2, { L"String1", L"String2" } },
+        { MS(L"String1\0\0String3"), 3, { L"String1", L"", L"String3" } },
+        { MS(L"String1\0\0String3\0"), 3, { L"String1", L"", L"String3" } },
+    };
+    HANDLE h;
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, KEY_ALL_ACCESS), STATUS_SUCCESS);
+    UNICODE_STRING name;
+    RtlInitUnicodeString(&name, L"Split");
+    RTL_QUERY_REGISTRY_TABLE t[] = {
+        { record_routine, 0, L"Split", NULL, REG_NONE, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0, NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_int_equal(ZwSetValueKey(h, &name, 0, REG_MULTI_SZ, (PVOID)values[i].data, values[i].len),
+                         STATUS_SUCCESS);
+        qr_log log = { 0 };
+        assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_HANDLE, (PCWSTR)h, t, &log, NULL), STATUS_SUCCESS);
+        expect_multi(&log, values[i].count, values[i].strings);
+    }
+    assert_int_equal(ZwDeleteValueKey(h, &name), STATUS_SUCCESS);
+    /* Defaults with their length split the same way, except that a default starting
+     * with an empty string yields nothing; with DefaultLength 0 the length runs to
+     * the first empty string. */
+    static const multi_case defaults[] = {
+        { MS(L"\0"), 0, { NULL } },
+        { MS(L"String1\0\0String3\0"), 3, { L"String1", L"", L"String3" } },
+    };
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        t[0].DefaultType = REG_MULTI_SZ;
+        t[0].DefaultData = (PVOID)defaults[i].data;
+        t[0].DefaultLength = defaults[i].len;
+        qr_log log = { 0 };
+        assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_HANDLE, (PCWSTR)h, t, &log, NULL), STATUS_SUCCESS);
+        expect_multi(&log, defaults[i].count, defaults[i].strings);
+    }
+    t[0].DefaultLength = 0;
+    qr_log log = { 0 };
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_HANDLE, (PCWSTR)h, t, &log, NULL), STATUS_SUCCESS);
+    static const WCHAR *const first_only[] = { L"String1" };
+    expect_multi(&log, 1, first_only);
+    t[0].DefaultType = REG_NONE;                     /* no value, no default: no call */
+    memset(&log, 0, sizeof(log));
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_HANDLE, (PCWSTR)h, t, &log, NULL), STATUS_SUCCESS);
+    assert_int_equal(log.calls, 0);
+    ZwClose(h);
+}
+
 static NTSTATUS NTAPI failing_routine(PWSTR ValueName, ULONG ValueType, PVOID ValueData, ULONG ValueLength,
                                       PVOID Context, PVOID EntryContext)
 {
@@ -539,6 +689,59 @@ static void rtl_abort_delete_write(void **state)
     ZwClose(key);
 }
 
+/* Whether a UTF-16LE .reg file holds an ASCII word. */
+static bool file_has_utf16(const char *path, const char *word)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    static uint8_t data[1 << 16];
+    size_t n = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    size_t k = strlen(word);
+    for (size_t i = 0; i + 2 * k <= n; i += 2) {
+        size_t j = 0;
+        while (j < k && data[i + 2 * j] == (uint8_t)word[j] && data[i + 2 * j + 1] == 0)
+            j++;
+        if (j == k)
+            return true;
+    }
+    return false;
+}
+
+/* NTHOST_REGISTRY_FILE: ZwFlushKey writes the registry there, and so does shutdown. */
+static void flush_and_shutdown_save(void **state)
+{
+    (void)state;
+    char saved[64];
+    snprintf(saved, sizeof(saved), "/tmp/cm_saved_XXXXXX");
+    int fd = mkstemp(saved);
+    assert_true(fd >= 0);
+    close(fd);
+    setenv("NTHOST_REGISTRY_FILE", saved, 1);
+    assert_int_equal(boot(NULL), 0);
+    unsetenv("NTHOST_REGISTRY_FILE");
+    HANDLE h, k;
+    ULONG disp;
+    assert_int_equal(open_key(&h, ZW_KEY, NULL, KEY_ALL_ACCESS), STATUS_SUCCESS);
+    assert_int_equal(create_key(&k, L"FlushedKey", h, 0, &disp), STATUS_SUCCESS);
+    assert_int_equal(ZwFlushKey(k), STATUS_SUCCESS);
+    ZwClose(k);
+    assert_true(file_has_utf16(saved, "FlushedKey"));
+    assert_int_equal(create_key(&k, L"AfterFlush", h, 0, &disp), STATUS_SUCCESS);
+    ZwClose(k);
+    ZwClose(h);
+    assert_false(file_has_utf16(saved, "AfterFlush"));
+    shutdown_host(NULL);
+    assert_true(file_has_utf16(saved, "AfterFlush"));
+    /* What was saved is a registry file that imports cleanly. */
+    char err[256];
+    cm_init();
+    assert_int_equal(cm_import_reg_file(saved, err, sizeof(err)), 0);
+    cm_shutdown();
+    unlink(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,11 +750,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(enumerate, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(set_delete_and_deleted_keys, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(access_checks, boot, shutdown_host),
+        cmocka_unit_test_setup_teardown(desired_access, boot, shutdown_host),
+        cmocka_unit_test_setup_teardown(key_class, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(volatile_keys, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_direct, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_required_and_optional, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_routines_expand_and_subkeys, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_abort_delete_write, boot, shutdown_host),
+        cmocka_unit_test_setup_teardown(rtl_multi_sz_split, boot, shutdown_host),
+        cmocka_unit_test(flush_and_shutdown_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,9 +45,10 @@ static const char sample_mc[] =
     "SymbolicName=DONG_NEXT\r\n"
     "Language=English\r\n"
     "100%% done%0\r\n"
-    ".\r\n"
+    ". \t\r\n"
     "MessageId=+0x10 Severity=Informational Facility=Dong SymbolicName=DONG_INFO\r\n"
     "Language=English\r\n"
+    ".NET is text, not the end\r\n"
     "%1!s! said%t%2!d!%nbye%.\r\n"
     ".\r\n";
 
@@ -87,7 +88,7 @@ static void format_inserts(void **state)
     assert_string_equal(s, "100% done");
     free(s);
     s = elf_mc_format(elf_mc_find(&f, 0x40070012u)->text, args, 2);
-    assert_string_equal(s, "\\Device\\DongLpt0 said\t500\nbye.\n");
+    assert_string_equal(s, ".NET is text, not the end\n\\Device\\DongLpt0 said\t500\nbye.\n");
     free(s);
     /* A missing insertion stays visible rather than vanishing. */
     s = elf_mc_format("a %1 b %3 c %12", args, 2);
@@ -160,6 +161,44 @@ static void malformed(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.mc: cannot open"));
 }
 
+/* Mutated sources parse or are refused with "<file>:<line>:"; whatever parses can
+ * be formatted. Catches overruns under the sanitizers. */
+static void mutated_sources(void **state)
+{
+    (void)state;
+    size_t size = strlen(sample_mc);
+    uint32_t seed = 777;
+    const char *args[] = { "A", "B", "C" };
+    for (int iter = 0; iter < 3000; iter++) {
+        char *m = malloc(size + 8);
+        memcpy(m, sample_mc, size);
+        size_t msize = size;
+        for (int k = 0; k < 1 + iter % 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % msize;
+            switch ((seed >> 4) % 3) {
+            case 0: m[at] = (char)(seed >> 16); break;
+            case 1: msize = at ? at : 1; break;
+            default:
+                memmove(m + at + 1, m + at, msize - at);
+                m[at] = "%=.\n()!"[(seed >> 20) % 8];
+                msize++;
+            }
+        }
+        elf_mc_file f = { 0 };
+        err[0] = 0;
+        int rc = elf_mc_parse("m.mc", m, msize, &f, err, sizeof(err));
+        if (rc) {
+            assert_int_equal(rc, -EINVAL);
+            assert_int_equal(strncmp(err, "m.mc:", 5), 0);
+        }
+        for (size_t i = 0; i < f.count; i++)
+            free(elf_mc_format(f.msgs[i].text, args, 3));
+        elf_mc_free(&f);
+        free(m);
+    }
+}
+
 /* The driver's message file must parse, every message named. */
 static void driver_mc_file(void **state)
 {
@@ -188,6 +227,7 @@ int main(void)
         cmocka_unit_test(utf16_source),
         cmocka_unit_test(malformed),
         cmocka_unit_test(driver_mc_file),
+        cmocka_unit_test(mutated_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,9 @@ static const char services_reg[] =
     "\"ImagePath\"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,74,00,25,00,5c,00,64,00,\\\r\n"
     "  72,00,69,00,76,00,65,00,72,00,73,00,5c,00,53,00,76,00,63,00,50,00,6c,00,61,00,69,00,6e,00,2e,00,73,00,\\\r\n"
     "  79,00,73,00,00,00\r\n"
+    /* Windows file names ignore case: SVCNOUNLOAD.SYS is SvcNoUnload.so. */
     SERVICES "SvcNoUnload]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
+    "\"ImagePath\"=\"system32\\\\DRIVERS\\\\SVCNOUNLOAD.SYS\"\r\n"
     SERVICES "SvcFail]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n\"ErrorControl\"=dword:1\r\n"
     SERVICES "SvcLeak]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
     SERVICES "SvcTimer]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
@@ -51,8 +53,9 @@ static const char services_reg[] =
     SERVICES "SvcDisabled]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:4\r\n"
     SERVICES "SvcDepends]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
     "\"DependOnGroup\"=hex(7):4e,00,6f,00,47,00,72,00,6f,00,75,00,70,00,00,00,00,00\r\n"
+    /* The message file is found beside the driver whatever the case (SvcElog.mc). */
     SERVICES "EventLog\\System\\SvcElog]\r\n"
-    "\"EventMessageFile\"=\"%SystemRoot%\\\\System32\\\\IoLogMsg.dll;%SystemRoot%\\\\System32\\\\drivers\\\\SvcElog.sys\"\r\n";
+    "\"EventMessageFile\"=\"%SystemRoot%\\\\System32\\\\IoLogMsg.dll;%SystemRoot%\\\\System32\\\\drivers\\\\svcelog.sys\"\r\n";
 
 /* Win32 codes the SCM answers with. */
 #define W_FILE_NOT_FOUND 2u
@@ -89,7 +92,8 @@ static const char *boot_with(bool autostart)
 {
     const char *files[] = { write_reg(), NULL };
     /* The test's driver directory (NTHOST_DRIVER_DIR, set by ctest, takes precedence). */
-    nthost_config cfg = { .reg_files = files, .no_autostart = !autostart, .driver_dir = CM_TEST_DRIVERS };
+    nthost_config cfg = { .reg_files = files, .no_autostart = !autostart, .driver_dir = CM_TEST_DRIVERS,
+                          .verifier = NTHOST_VERIFIER_ON };   /* the unload checks, in free builds too */
     return files[0] ? nthost_boot(&cfg) : "cannot write the .reg file";
 }
 
@@ -147,6 +151,16 @@ static ULONG report_dword(const char *name)
     return v;
 }
 
+/* nthost_service_list callback: count running services, remember one state. */
+static void count_running(const char *name, const nthost_service_status *st, void *ctx)
+{
+    int *running = ctx;
+    if (st->state == NTHOST_SERVICE_RUNNING)
+        (*running)++;
+    if (!strcmp(name, "SvcDisabled"))
+        assert_int_equal(st->start, 4);
+}
+
 static void boot_starts_in_group_order(void **state)
 {
     (void)state;
@@ -180,6 +194,10 @@ static void boot_starts_in_group_order(void **state)
     assert_int_equal(nthost_service_query("SvcNoUnload", &st), 0);
     assert_int_equal(st.state, NTHOST_SERVICE_STOPPED);         /* demand start */
     assert_int_equal(nthost_service_query("Nope", &st), W_SERVICE_DOES_NOT_EXIST);
+    /* Every driver service is listed (the EventLog key, without a Type, is not). */
+    int running = 0;
+    assert_int_equal(nthost_service_list(count_running, &running), 14);
+    assert_int_equal(running, 3);
 
     /* The default ServiceGroupOrder was installed: arbitrator before Extended Base. */
     UNICODE_STRING list = { 0 };
@@ -213,6 +231,8 @@ static void demand_start_stop(void **state)
     assert_int_equal(nthost_service_query("SvcNoUnload", &st), 0);
     assert_int_equal(st.state, NTHOST_SERVICE_RUNNING);
     assert_false(st.can_stop);
+    size_t ilen = strlen(st.image);                     /* found whatever the case */
+    assert_true(ilen > 15 && !strcmp(st.image + ilen - 15, "/SvcNoUnload.so"));
 
     assert_int_equal(nthost_service_stop("SvcArb"), 0);
     assert_int_equal(report_dword("SvcArbUnloaded"), 1);
@@ -232,6 +252,33 @@ static void demand_start_stop(void **state)
     char *after = nthost_namespace_snapshot();
     assert_non_null(strstr(after, "\\Driver\\SvcNoUnload"));   /* still loaded */
     free(after);
+}
+
+/* NT's rule for a legacy driver stopped while a handle is open: the stop succeeds
+ * at once, new opens fail, and DriverUnload runs when the last handle closes. */
+static void stop_with_open_handle(void **state)
+{
+    (void)state;
+    UNICODE_STRING name;
+    RtlInitUnicodeString(&name, L"\\Device\\SvcArb");
+    PFILE_OBJECT file, other;
+    PDEVICE_OBJECT dev;
+    assert_int_equal(IoGetDeviceObjectPointer(&name, FILE_READ_DATA, &file, &dev), STATUS_SUCCESS);
+    assert_int_equal(nthost_service_stop("SvcArb"), 0);
+    nthost_service_status st;
+    assert_int_equal(nthost_service_query("SvcArb", &st), 0);
+    assert_int_equal(st.state, NTHOST_SERVICE_STOP_PENDING);
+    assert_int_equal(report_dword("SvcArbUnloaded"), 0xFFFFFFFF);        /* not yet */
+    assert_int_equal(IoGetDeviceObjectPointer(&name, FILE_READ_DATA, &other, &dev), STATUS_NO_SUCH_DEVICE);
+    assert_int_equal(nthost_service_stop("SvcArb"), 1061u);              /* ERROR_SERVICE_CANNOT_ACCEPT_CTRL */
+    assert_int_equal(nthost_service_start("SvcArb"), W_SERVICE_ALREADY_RUNNING);
+    ObDereferenceObject(file);                                          /* the last handle goes */
+    assert_int_equal(report_dword("SvcArbUnloaded"), 1);
+    assert_int_equal(nthost_service_query("SvcArb", &st), 0);
+    assert_int_equal(st.state, NTHOST_SERVICE_STOPPED);
+    char *snap = nthost_namespace_snapshot();
+    assert_null(strstr(snap, "SvcArb"));
+    free(snap);
 }
 
 static void namespace_and_pool_restored(void **state)
@@ -436,6 +483,7 @@ int main(void)
     const struct CMUnitTest booted[] = {
         cmocka_unit_test_setup_teardown(boot_starts_in_group_order, boot_autostart, shutdown_host),
         cmocka_unit_test_setup_teardown(demand_start_stop, boot_autostart, shutdown_host),
+        cmocka_unit_test_setup_teardown(stop_with_open_handle, boot_autostart, shutdown_host),
         cmocka_unit_test_setup_teardown(namespace_and_pool_restored, boot_autostart, shutdown_host),
         cmocka_unit_test_setup_teardown(start_failures, boot_autostart, shutdown_host),
         cmocka_unit_test_setup_teardown(error_log_entry, boot_autostart, shutdown_host),

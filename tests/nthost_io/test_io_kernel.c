@@ -125,6 +125,50 @@ static void irp_reuse_resets_location(void **state)
     IoFreeIrp(irp);
 }
 
+/* A driver's own IRP memory (from pool), formatted with IoInitializeIrp, sent and
+ * taken back by its completion routine. */
+static NTSTATUS NTAPI take_back(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
+{
+    UNREFERENCED_PARAMETER(dev);
+    *(NTSTATUS *)ctx = irp->IoStatus.Status;
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+static NTSTATUS NTAPI complete_dispatch(PDEVICE_OBJECT dev, PIRP irp);
+
+static void irp_initialize_on_driver_memory(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv = rig_driver(L"TstOwnIrp");
+    drv->MajorFunction[IRP_MJ_DEVICE_CONTROL] = complete_dispatch;
+    PDEVICE_OBJECT dev = rig_device(drv, NULL, 0, 0);
+    rig_driver_entered(drv);
+    PIRP irp = ExAllocatePoolWithTag(NonPagedPool, IoSizeOfIrp(2), 0x70724954 /* 'TIrp' */);
+    for (int round = 0; round < 2; round++) {
+        NTSTATUS seen = -1;
+        IoInitializeIrp(irp, IoSizeOfIrp(2), 2);
+        assert_int_equal(irp->Type, IO_TYPE_IRP);
+        assert_int_equal(irp->CurrentLocation, 3);
+        IoGetNextIrpStackLocation(irp)->MajorFunction = IRP_MJ_DEVICE_CONTROL;
+        IoSetCompletionRoutine(irp, take_back, &seen, TRUE, TRUE, TRUE);
+        assert_int_equal(IoCallDriver(dev, irp), STATUS_SUCCESS);
+        assert_int_equal(seen, STATUS_SUCCESS);
+    }
+    ExFreePoolWithTag(irp, 0x70724954);
+    IoDeleteDevice(dev);
+    rig_driver_gone(drv);
+}
+
+static void user_induced_errors(void **state)
+{
+    (void)state;
+    assert_true(IoIsErrorUserInduced(STATUS_NO_MEDIA_IN_DEVICE));
+    assert_true(IoIsErrorUserInduced(STATUS_IO_TIMEOUT));
+    assert_true(IoIsErrorUserInduced(STATUS_VERIFY_REQUIRED));
+    assert_false(IoIsErrorUserInduced(STATUS_DEVICE_NOT_CONNECTED));
+    assert_false(IoIsErrorUserInduced(STATUS_SUCCESS));
+}
+
 /* ---- device objects ------------------------------------------------------------------ */
 
 static NTSTATUS open_device(PCWSTR name, PFILE_OBJECT *fo, PDEVICE_OBJECT *dev)
@@ -467,11 +511,14 @@ static void synchronous_fsd_requests_each_buffering(void **state)
     rig_driver_gone(drv);
 }
 
-/* The creator of an asynchronous FSD request frees it in its completion routine. */
+/* The creator of an asynchronous FSD request frees it in its completion routine, with
+ * the system buffer the I/O manager gave it (its final stage does not run). */
 static NTSTATUS NTAPI free_own_irp(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
 {
     log_call('F', dev, irp);
     *(NTSTATUS *)ctx = irp->IoStatus.Status;
+    if (irp->Flags & IRP_DEALLOCATE_BUFFER)
+        ExFreePool(irp->AssociatedIrp.SystemBuffer);
     IoFreeIrp(irp);
     return STATUS_MORE_PROCESSING_REQUIRED;
 }
@@ -485,6 +532,7 @@ static void asynchronous_fsd_request_freed_by_creator(void **state)
     rig_driver_entered(drv);
     IO_STATUS_BLOCK iosb = { .Status = -1 };
     NTSTATUS seen = -1;
+    size_t pool0 = nthost_pool_outstanding();
     PIRP irp = IoBuildAsynchronousFsdRequest(IRP_MJ_WRITE, dev, "zz", 2, NULL, &iosb);
     IoSetCompletionRoutine(irp, free_own_irp, &seen, TRUE, TRUE, TRUE);
     assert_int_equal(IoCallDriver(dev, irp), STATUS_SUCCESS);
@@ -492,6 +540,7 @@ static void asynchronous_fsd_request_freed_by_creator(void **state)
     assert_null(calls.dev[1]); /* the creator has no stack location of its own */
     assert_int_equal(iosb.Status, -1); /* stopped before the final stage */
     assert_int_equal(nthost_irps_outstanding(), 0);
+    assert_int_equal(nthost_pool_outstanding(), pool0);
     IoDeleteDevice(dev);
     rig_driver_gone(drv);
 }
@@ -668,7 +717,7 @@ static void cancel_safe_queue(void **state)
 
 /* ---- StartIo ------------------------------------------------------------------------------ */
 
-static PIRP started[4];
+static PIRP started[8];
 static int nstarted;
 
 static VOID NTAPI start_io(PDEVICE_OBJECT dev, PIRP irp)
@@ -682,6 +731,61 @@ static NTSTATUS NTAPI startio_dispatch(PDEVICE_OBJECT dev, PIRP irp)
     IoMarkIrpPending(irp);
     IoStartPacket(dev, irp, NULL, NULL);
     return STATUS_PENDING;
+}
+
+static NTSTATUS NTAPI startio_by_key(PDEVICE_OBJECT dev, PIRP irp)
+{
+    ULONG key = IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.InputBufferLength;
+    IoMarkIrpPending(irp);
+    IoStartPacket(dev, irp, &key, NULL);
+    return STATUS_PENDING;
+}
+
+static void start_next_packet_by_key(void **state)
+{
+    (void)state;
+    PDRIVER_OBJECT drv = rig_driver(L"TstByKey");
+    drv->MajorFunction[IRP_MJ_DEVICE_CONTROL] = startio_by_key;
+    drv->DriverStartIo = start_io;
+    PDEVICE_OBJECT dev = rig_device(drv, NULL, 0, 0);
+    rig_driver_entered(drv);
+    nstarted = 0;
+    /* Keys are carried in InputBufferLength; no buffers are involved. */
+    static const ULONG keys[4] = { 50, 30, 10, 20 };
+    KEVENT ev[4];
+    IO_STATUS_BLOCK iosb[4];
+    PIRP irps[4];
+    UCHAR in[64];
+    for (int i = 0; i < 4; i++) {
+        KeInitializeEvent(&ev[i], NotificationEvent, FALSE);
+        irps[i] = IoBuildDeviceIoControlRequest(CTL_CODE(FILE_DEVICE_UNKNOWN, 0x901, METHOD_NEITHER, FILE_ANY_ACCESS),
+                                                dev, in, keys[i], NULL, 0, FALSE, &ev[i], &iosb[i]);
+        assert_int_equal(IoCallDriver(dev, irps[i]), STATUS_PENDING);
+    }
+    assert_int_equal(nstarted, 1); /* key 50 started at once; 30, 10, 20 queued */
+    /* The next packet with a key >= 15 is the lowest such: 20; then 30; then it wraps to 10. */
+    static const int expect[3] = { 3, 1, 2 };
+    for (int i = 0; i < 3; i++) {
+        KIRQL irql;
+        KeRaiseIrql(DISPATCH_LEVEL, &irql);
+        PIRP done = dev->CurrentIrp;
+        IoStartNextPacketByKey(dev, FALSE, 15);
+        done->IoStatus.Status = STATUS_SUCCESS;
+        IoCompleteRequest(done, IO_NO_INCREMENT);
+        KeLowerIrql(irql);
+        assert_ptr_equal(started[nstarted - 1], irps[expect[i]]);
+    }
+    KIRQL irql;
+    KeRaiseIrql(DISPATCH_LEVEL, &irql);
+    PIRP last = dev->CurrentIrp;
+    IoStartNextPacket(dev, FALSE);
+    last->IoStatus.Status = STATUS_SUCCESS;
+    IoCompleteRequest(last, IO_NO_INCREMENT);
+    KeLowerIrql(irql);
+    assert_null(dev->CurrentIrp);
+    assert_int_equal(nthost_irps_outstanding(), 0);
+    IoDeleteDevice(dev);
+    rig_driver_gone(drv);
 }
 
 static void start_packet_serializes(void **state)
@@ -885,6 +989,57 @@ static void namespace_links_and_case(void **state)
     free(after);
 }
 
+static void namespace_link_loops_and_autogenerated_names(void **state)
+{
+    (void)state;
+    UNICODE_STRING loop, other;
+    RtlInitUnicodeString(&loop, L"\\??\\TstLoop");
+    RtlInitUnicodeString(&other, L"\\??\\TstLoop2");
+    /* Links resolve on open: a cycle is only found then, and ends the lookup. */
+    assert_int_equal(IoCreateUnprotectedSymbolicLink(&loop, &other), STATUS_SUCCESS);
+    assert_int_equal(IoCreateSymbolicLink(&other, &loop), STATUS_SUCCESS);
+    PFILE_OBJECT fo;
+    PDEVICE_OBJECT got;
+    assert_int_equal(open_device(L"\\??\\TstLoop", &fo, &got), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(IoDeleteSymbolicLink(&loop), STATUS_SUCCESS);
+    assert_int_equal(IoDeleteSymbolicLink(&other), STATUS_SUCCESS);
+
+    /* FILE_AUTOGENERATED_DEVICE_NAME: \Device\<8 hex digits>; a filter on top of it
+     * receives the IRPs for its file objects (IoGetRelatedDeviceObject). */
+    PDRIVER_OBJECT drv = rig_driver(L"TstAuto");
+    drv->MajorFunction[IRP_MJ_CREATE] = complete_dispatch;
+    drv->MajorFunction[IRP_MJ_CLEANUP] = complete_dispatch;
+    drv->MajorFunction[IRP_MJ_CLOSE] = complete_dispatch;
+    PDEVICE_OBJECT dev;
+    assert_int_equal(IoCreateDevice(drv, 0, NULL, FILE_DEVICE_UNKNOWN, FILE_AUTOGENERATED_DEVICE_NAME, FALSE, &dev),
+                     STATUS_SUCCESS);
+    assert_true(dev->Flags & DO_DEVICE_HAS_NAME);
+    PDEVICE_OBJECT filter = rig_device(drv, NULL, 0, 0);
+    assert_ptr_equal(IoAttachDeviceToDeviceStack(filter, dev), dev);
+    rig_driver_entered(drv);
+    char *snap = nthost_namespace_snapshot();
+    const char *p = strstr(snap, "\\Device\\");
+    char name[32] = "";
+    for (; p; p = strstr(p + 1, "\\Device\\"))
+        if (strlen(p) > 17 && p[16] == ' ' && strncmp(p + 17, "Device", 6) == 0)
+            memcpy(name, p, 16);
+    free(snap);
+    assert_int_equal(strlen(name), 16);
+    WCHAR wname[17];
+    for (int i = 0; i <= 16; i++)
+        wname[i] = (WCHAR)name[i];
+    assert_int_equal(open_device(wname, &fo, &got), STATUS_SUCCESS);
+    assert_ptr_equal(fo->DeviceObject, dev);
+    assert_ptr_equal(got, filter);
+    assert_ptr_equal(IoGetRelatedDeviceObject(fo), filter);
+    assert_ptr_equal(calls.dev[0], filter); /* the create went to the top of the stack */
+    ObDereferenceObject(fo);
+    IoDetachDevice(dev);
+    IoDeleteDevice(filter);
+    IoDeleteDevice(dev);
+    rig_driver_gone(drv);
+}
+
 static void config_information_counts_nothing_before_drivers(void **state)
 {
     (void)state;
@@ -915,6 +1070,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(irp_allocate_facts, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(irp_reuse_resets_location, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(irp_initialize_on_driver_memory, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(user_induced_errors, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(device_initializing_until_driver_entry_returns, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(device_extension_zeroed_and_exclusive, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(device_object_pointer_sends_create_cleanup_close, test_setup, test_teardown),
@@ -928,10 +1085,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(cancel_routine_runs_with_cancel_lock_held, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(cancel_safe_queue, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(start_packet_serializes, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(start_next_packet_by_key, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(io_timer_ticks_every_second, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(work_item_runs_at_passive_on_worker, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(shutdown_irps_last_registered_first, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(namespace_links_and_case, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(namespace_link_loops_and_autogenerated_names, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(config_information_counts_nothing_before_drivers, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,6 +157,68 @@ static void prov_free_irp_twice(void)
     IoFreeIrp(irp);
 }
 
+static NTSTATUS NTAPI raise_and_return(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    KIRQL old;
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    return STATUS_SUCCESS;
+}
+
+static void prov_dispatch_changes_irql(void)
+{
+    send_ioctl(bad_driver(raise_and_return));
+}
+
+static NTSTATUS NTAPI complete_at_dirql(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    KIRQL old;
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    KeRaiseIrql(CLOCK_LEVEL - 1, &old);
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    KeLowerIrql(old);
+    return STATUS_SUCCESS;
+}
+
+static void prov_complete_above_dispatch(void)
+{
+    send_ioctl(bad_driver(complete_at_dirql));
+}
+
+static void prov_call_above_dispatch(void)
+{
+    PDEVICE_OBJECT dev = bad_driver(complete_twice);
+    KEVENT ev;
+    IO_STATUS_BLOCK iosb;
+    KeInitializeEvent(&ev, NotificationEvent, FALSE);
+    PIRP irp = IoBuildDeviceIoControlRequest(0x222000, dev, NULL, 0, NULL, 0, FALSE, &ev, &iosb);
+    KIRQL old;
+    KeRaiseIrql(CLOCK_LEVEL - 1, &old);
+    IoCallDriver(dev, irp);
+}
+
+static void prov_call_null_device(void)
+{
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    IoCallDriver(NULL, irp);
+}
+
+static void prov_free_irp_held_by_driver(void)
+{
+    send_ioctl(bad_driver(hold_with_cancel));
+    IoSetCancelRoutine(held, NULL);
+    IoFreeIrp(held);
+}
+
+static void prov_initialize_allocated_irp(void)
+{
+    PIRP irp = IoAllocateIrp(2, FALSE);
+    IoInitializeIrp(irp, IoSizeOfIrp(2), 2);
+}
+
 static void unload_check(PDEVICE_OBJECT dev)
 {
     PVOID base;
@@ -263,6 +325,37 @@ static void unload_with_link(void **s)
                         "symbolic link");
 }
 
+static void dispatch_changes_irql(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_dispatch_changes_irql, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x05, NULL);
+}
+static void complete_above_dispatch(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_complete_above_dispatch, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, NULL);
+}
+static void call_above_dispatch(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_call_above_dispatch, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, NULL);
+}
+static void call_null_device(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_call_null_device, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x04, NULL);
+}
+static void free_irp_held_by_driver(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_free_irp_held_by_driver, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20B, NULL);
+}
+static void initialize_allocated_irp(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_initialize_allocated_irp, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +372,12 @@ int main(void)
         cmocka_unit_test(unload_with_device),
         cmocka_unit_test(unload_with_pending_irp),
         cmocka_unit_test(unload_with_link),
+        cmocka_unit_test(dispatch_changes_irql),
+        cmocka_unit_test(complete_above_dispatch),
+        cmocka_unit_test(call_above_dispatch),
+        cmocka_unit_test(call_null_device),
+        cmocka_unit_test(free_irp_held_by_driver),
+        cmocka_unit_test(initialize_allocated_irp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

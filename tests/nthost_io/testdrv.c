@@ -37,10 +37,16 @@ static DRIVER_DISPATCH TstCreateClose, TstCleanup, TstRead, TstWrite, TstDeviceC
 
 /* ---- cancel-safe queue callbacks ----------------------------------------------- */
 
-static VOID NTAPI TstCsqInsert(PIO_CSQ Csq, PIRP Irp)
+/* Called with the queue lock (which also guards Data) held. A read (InsertContext
+ * non-NULL) is refused when data arrived since it looked: the write that brought the
+ * data has already searched the queue for waiting reads. */
+static NTSTATUS NTAPI TstCsqInsert(PIO_CSQ Csq, PIRP Irp, PVOID InsertContext)
 {
     PTST_EXTENSION ext = CONTAINING_RECORD(Csq, TST_EXTENSION, Csq);
+    if (InsertContext && ext->Count)
+        return STATUS_RETRY;
     InsertTailList(&ext->Queue, &Irp->Tail.Overlay.ListEntry);
+    return STATUS_SUCCESS;
 }
 
 static VOID NTAPI TstCsqRemove(PIO_CSQ Csq, PIRP Irp)
@@ -148,13 +154,16 @@ static NTSTATUS NTAPI TstRead(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     KIRQL irql;
     if (DeviceObject != TstPipe)
         return TstComplete(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
-    KeAcquireSpinLock(&ext->Lock, &irql);
-    ULONG n = ext->Count ? TstTake(ext, Irp->AssociatedIrp.SystemBuffer, length) : 0;
-    KeReleaseSpinLock(&ext->Lock, irql);
-    if (n || !length)
-        return TstComplete(Irp, STATUS_SUCCESS, n);
-    IoCsqInsertIrp(&ext->Csq, Irp, NULL);
-    return STATUS_PENDING;
+    for (;;) {
+        KeAcquireSpinLock(&ext->Lock, &irql);
+        ULONG n = ext->Count ? TstTake(ext, Irp->AssociatedIrp.SystemBuffer, length) : 0;
+        KeReleaseSpinLock(&ext->Lock, irql);
+        if (n || !length)
+            return TstComplete(Irp, STATUS_SUCCESS, n);
+        /* Nothing yet: wait in the queue — unless data came in meanwhile. */
+        if (IoCsqInsertIrpEx(&ext->Csq, Irp, NULL, Irp) == STATUS_SUCCESS)
+            return STATUS_PENDING;
+    }
 }
 
 static NTSTATUS NTAPI TstWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
@@ -258,7 +267,7 @@ static NTSTATUS NTAPI TstDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     case IOCTL_TST_PEND:
         if (DeviceObject != TstPipe)
             return TstComplete(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
-        IoCsqInsertIrp(&ext->Csq, Irp, NULL);
+        IoCsqInsertIrpEx(&ext->Csq, Irp, NULL, NULL);
         return STATUS_PENDING;
     case IOCTL_TST_RELEASE: {
         TST_PEEK peek = { NULL, IRP_MJ_DEVICE_CONTROL, IOCTL_TST_PEND };
@@ -295,8 +304,8 @@ static NTSTATUS TstCreate(PDRIVER_OBJECT DriverObject, PCWSTR Name, PCWSTR Link,
     PTST_EXTENSION ext = (*Device)->DeviceExtension;
     KeInitializeSpinLock(&ext->Lock);
     InitializeListHead(&ext->Queue);
-    IoCsqInitialize(&ext->Csq, TstCsqInsert, TstCsqRemove, TstCsqPeek, TstCsqAcquire, TstCsqRelease,
-                    TstCsqCompleteCanceled);
+    IoCsqInitializeEx(&ext->Csq, TstCsqInsert, TstCsqRemove, TstCsqPeek, TstCsqAcquire, TstCsqRelease,
+                      TstCsqCompleteCanceled);
     status = IoCreateSymbolicLink(&link, &name);
     if (!NT_SUCCESS(status)) {
         IoDeleteDevice(*Device);

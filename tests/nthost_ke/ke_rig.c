@@ -11,13 +11,18 @@ sim_clock *rig_clock;
 sim_bus *rig_bus;
 static PVOID rig_fake_base;
 
+void rig_boot_with(const KI_CONFIG *cfg)
+{
+    rig_clock = sim_clock_create();
+    rig_bus = sim_bus_create(rig_clock);
+    KiInitialize(cfg, rig_clock, rig_bus, "test-main");
+}
+
 int rig_boot(void **state)
 {
     (void)state;
-    rig_clock = sim_clock_create();
-    rig_bus = sim_bus_create(rig_clock);
     KI_CONFIG cfg = { .Verifier = TRUE };
-    KiInitialize(&cfg, rig_clock, rig_bus, "test-main");
+    rig_boot_with(&cfg);
     return 0;
 }
 

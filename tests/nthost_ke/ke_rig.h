@@ -24,6 +24,8 @@ extern sim_bus *rig_bus;
 
 /* cmocka setup/teardown: kernel on a fresh clock and bus, verifier on. */
 int rig_boot(void **state);
+/* The same with a given configuration (real time, random preemption, ...). */
+void rig_boot_with(const KI_CONFIG *cfg);
 int rig_halt(void **state);
 
 /* Runs fn in a forked child with a freshly booted kernel; returns the child's exit

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_internal.h"
 #include "ke_rig.h"
 
 static void test_pool_accounting_by_tag_and_driver(void **state)
@@ -222,6 +223,47 @@ static void test_object_reference_counting(void **state)
     assert_int_equal(ObpLiveObjectCount(&test_type), 0);
 }
 
+static void test_reference_object_by_name(void **state)
+{
+    (void)state;
+    PVOID obj, found;
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"\\Device\\KeTestObject");
+    UNICODE_STRING link = RTL_CONSTANT_STRING(L"\\??\\KeTest");
+    UNICODE_STRING via_link = RTL_CONSTANT_STRING(L"\\DosDevices\\KeTest");
+    UNICODE_STRING dir = RTL_CONSTANT_STRING(L"\\Device");
+    UNICODE_STRING missing = RTL_CONSTANT_STRING(L"\\Device\\Nope");
+    UNICODE_STRING past = RTL_CONSTANT_STRING(L"\\Device\\KeTestObject\\file");
+    deleted = 0;
+    assert_int_equal(ObpNsInitialize(), STATUS_SUCCESS);
+    assert_int_equal(ObpCreateObject(&test_type, 8, &obj), STATUS_SUCCESS);
+    assert_int_equal(ObpNsInsertObject(&name, OB_NS_OTHER, "Test", obj), STATUS_SUCCESS);
+    assert_int_equal(
+        ObReferenceObjectByName(&name, OBJ_CASE_INSENSITIVE, NULL, 0, &test_type, KernelMode, NULL, &found),
+                     STATUS_SUCCESS);
+    assert_ptr_equal(found, obj);
+    assert_int_equal(ObpPointerCount(obj), 2);
+    ObDereferenceObject(found);
+    assert_int_equal(ObReferenceObjectByName(&name, 0, NULL, 0, *PsThreadType, KernelMode, NULL, &found),
+                     STATUS_OBJECT_TYPE_MISMATCH);
+    assert_int_equal(ObReferenceObjectByName(&dir, 0, NULL, 0, NULL, KernelMode, NULL, &found),
+                     STATUS_OBJECT_TYPE_MISMATCH);
+    assert_int_equal(ObReferenceObjectByName(&missing, 0, NULL, 0, NULL, KernelMode, NULL, &found),
+                     STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(ObReferenceObjectByName(&past, 0, NULL, 0, NULL, KernelMode, NULL, &found),
+                     STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(ObpNsCreateSymbolicLink(&link, &name, NULL), STATUS_SUCCESS);
+    assert_int_equal(ObReferenceObjectByName(&via_link, 0, NULL, 0, &test_type, KernelMode, NULL, &found),
+                     STATUS_SUCCESS);
+    assert_ptr_equal(found, obj);
+    ObDereferenceObject(found);
+    assert_int_equal(ObpNsRemove(&link, OB_NS_SYMLINK, NULL), STATUS_SUCCESS);
+    assert_int_equal(ObpPointerCount(obj), 1);
+    assert_int_equal(ObpNsRemove(&name, OB_NS_OTHER, obj), STATUS_SUCCESS);
+    ObDereferenceObject(obj);
+    assert_int_equal(deleted, 1);
+    ObpNsTeardown();
+}
+
 static void test_random_is_reproducible(void **state)
 {
     (void)state;
@@ -246,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_dbgprint_nt_conversions),
         cmocka_unit_test(test_corrupt_list_fails_fast),
         cmocka_unit_test_setup_teardown(test_object_reference_counting, rig_boot, rig_halt),
+        cmocka_unit_test_setup_teardown(test_reference_object_by_name, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_random_is_reproducible, rig_boot, rig_halt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -296,6 +296,10 @@ static void test_wait_all_needs_every_object(void **state)
     assert_int_equal(KeReadStateEvent(&e[0]), 1);
     assert_int_equal(KeReadStateEvent(&e[1]), 0);
     assert_int_equal(KeReadStateSemaphore(&s), 0);
+    /* One object twice in a wait-all is refused. */
+    PVOID twice[2] = { &e[0], &e[0] };
+    assert_int_equal(KiWaitForObjects(2, twice, WaitAll, UserRequest, UserMode, NULL, NULL, "test"),
+                     STATUS_INVALID_PARAMETER_MIX);
 }
 
 /* ---- Fast mutexes --------------------------------------------------------------------------- */

@@ -290,6 +290,85 @@ static void test_interrupt_from_bus_runs_isr_then_dpc(void **state)
     IoDisconnectInterrupt(intr);
 }
 
+/* A level-triggered device: the line stays asserted until the ISR reads its status
+ * port; two ISRs share the vector and only the second one claims the interrupt. */
+typedef struct {
+    BOOLEAN pending;
+    sim_bus *bus;
+    int status_reads;
+} level_dev;
+
+static uint8_t level_read(void *dev, uint16_t off)
+{
+    level_dev *d = dev;
+    (void)off;
+    d->status_reads++;
+    if (d->pending) {
+        d->pending = FALSE;
+        sim_bus_set_irq(d->bus, 5, false);
+        return 1;
+    }
+    return 0;
+}
+
+static void level_write(void *dev, uint16_t off, uint8_t v)
+{
+    (void)dev;
+    (void)off;
+    (void)v;
+}
+
+static const sim_io_ops level_ops = { level_read, level_write };
+static int isr_not_mine_runs, isr_mine_runs;
+
+static BOOLEAN NTAPI isr_not_mine(PKINTERRUPT Interrupt, PVOID Ctx)
+{
+    (void)Interrupt;
+    (void)Ctx;
+    isr_not_mine_runs++;
+    return FALSE;
+}
+
+static BOOLEAN NTAPI isr_mine(PKINTERRUPT Interrupt, PVOID Ctx)
+{
+    (void)Interrupt;
+    (void)Ctx;
+    isr_mine_runs++;
+    return READ_PORT_UCHAR((PUCHAR)(ULONG_PTR)0x300) != 0;
+}
+
+static void test_level_triggered_shared_interrupt(void **state)
+{
+    (void)state;
+    level_dev d = { FALSE, rig_bus, 0 };
+    assert_int_equal(sim_bus_claim(rig_bus, 0x300, 1, SIM_US(1), &level_ops, &d), 0);
+    KIRQL irql;
+    KAFFINITY aff;
+    ULONG vector = HalGetInterruptVector(Isa, 0, 5, 5, &irql, &aff);
+    PKINTERRUPT a, b, c;
+    assert_int_equal(IoConnectInterrupt(&a, isr_not_mine, NULL, NULL, vector, irql, irql, LevelSensitive, TRUE, aff,
+                                        FALSE),
+                     STATUS_SUCCESS);
+    assert_int_equal(IoConnectInterrupt(&b, isr_mine, NULL, NULL, vector, irql, irql, LevelSensitive, TRUE, aff,
+                                        FALSE),
+                     STATUS_SUCCESS);
+    /* A connection that will not share, or uses the other mode, is refused. */
+    assert_int_equal(IoConnectInterrupt(&c, isr_mine, NULL, NULL, vector, irql, irql, Latched, TRUE, aff, FALSE),
+                     STATUS_INVALID_PARAMETER);
+    isr_not_mine_runs = isr_mine_runs = 0;
+    d.pending = TRUE;
+    sim_bus_set_irq(rig_bus, 5, true);
+    KeStallExecutionProcessor(1); /* a delivery point */
+    assert_int_equal(isr_not_mine_runs, 1);
+    assert_int_equal(isr_mine_runs, 1);
+    assert_int_equal(d.status_reads, 1);
+    KeStallExecutionProcessor(1);
+    assert_int_equal(isr_mine_runs, 1); /* acknowledged: no second interrupt */
+    IoDisconnectInterrupt(a);
+    IoDisconnectInterrupt(b);
+    sim_bus_release(rig_bus, 0x300);
+}
+
 /* ---- Preemption ---------------------------------------------------------------------------------- */
 
 static volatile LONG spin_flag;
@@ -346,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stall_and_time_queries, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_hal_routes_ports_to_the_bus, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_interrupt_from_bus_runs_isr_then_dpc, rig_boot, rig_halt),
+        cmocka_unit_test_setup_teardown(test_level_triggered_shared_interrupt, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_round_robin_preempts_port_polling, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_no_preemption_at_dispatch_level, rig_boot, rig_halt),
     };

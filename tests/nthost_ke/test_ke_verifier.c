@@ -215,6 +215,20 @@ static void test_pool_wrong_tag(void **state)
     rig_expect_bugcheck(pool_wrong_tag, BAD_POOL_CALLER, BAD_POOL_CALLER_WRONG_TAG, "freed with tag 'Dong'");
 }
 
+static void pool_overrun(void)
+{
+    PUCHAR p = ExAllocatePoolWithTag(NonPagedPool, 10, 'tseT');
+    p[10] = 0; /* one past the end */
+    ExFreePoolWithTag(p, 'tseT');
+}
+
+static void test_pool_overrun_caught_at_free(void **state)
+{
+    (void)state;
+    rig_expect_bugcheck(pool_overrun, DRIVER_VERIFIER_DETECTED_VIOLATION, VF_POOL_OVERRUN,
+                        "written past its end, at offset 10");
+}
+
 static void paged_pool_at_dispatch(void)
 {
     KIRQL old;
@@ -360,7 +374,8 @@ static void test_deadlock_report(void **state)
     (void)state;
     char *out;
     int status = rig_run_child(deadlock, &out);
-    static const char *const want[] = { "DEADLOCK", "\"test-main\": waiting, IRQL 0, in KeWaitForSingleObject",
+    static const char *const want[] = { "DEADLOCK",
+                                        "\"test-main\": waiting, IRQL 0, in KeWaitForSingleObject called from deadlock+0x",
                                         "waits for NotificationEvent", "(never_a)", "\"stuck_thread\": waiting",
                                         "waits for SynchronizationEvent",
                                         "*** STOP: 0x000000C4 (0x0000000000001001," };
@@ -390,9 +405,21 @@ static void test_spin_lock_held_too_long_warns(void **state)
     assert_int_equal(VfWarningCount(), before);
     KeAcquireSpinLock(&lock, &old);
     KeStallExecutionProcessor(80);
-    KeReleaseSpinLock(&lock, old);
+    KeReleaseSpinLock(&lock, old); /* one warning, naming the lock, not two */
     assert_int_equal(VfWarningCount(), before + 1);
     assert_int_equal(nthost_verifier_warnings(), before + 1);
+    /* Raised IRQL without a lock counts the same. */
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeStallExecutionProcessor(60);
+    KeLowerIrql(old);
+    assert_int_equal(VfWarningCount(), before + 2);
+    /* Verifier off: no warnings. */
+    VfSetEnabled(FALSE);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeStallExecutionProcessor(60);
+    KeLowerIrql(old);
+    VfSetEnabled(TRUE);
+    assert_int_equal(VfWarningCount(), before + 2);
 }
 
 int main(void)
@@ -411,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_fast_mutex_above_apc),
         cmocka_unit_test(test_pool_double_free),
         cmocka_unit_test(test_pool_wrong_tag),
+        cmocka_unit_test(test_pool_overrun_caught_at_free),
         cmocka_unit_test(test_paged_pool_at_dispatch),
         cmocka_unit_test(test_free_pool_holding_set_timer),
         cmocka_unit_test(test_unload_with_pool),

@@ -14,7 +14,9 @@
  *   15-16 PARALLEL_PORT_FREE hands it to the last waiter
  *   17-18 FreePort with no waiter frees it; TryAllocatePort takes it again
  *   19    an unknown internal code is STATUS_INVALID_PARAMETER
- *   20+   GET_PARALLEL_PNP_INFO capabilities of each port match CapabilityN below
+ *   20+   GET_PARALLEL_PNP_INFO capabilities of each port match PPTEST_CAPS below
+ *   30-31 HARDWARE\DEVICEMAP\PARALLEL PORTS maps \Device\ParallelPort0 to LPT1
+ *   40-41 GET_MORE_PARALLEL_PORT_INFO: port 0 is ISA IRQ 7, port 2 has no IRQ
  */
 #include <ntddk.h>
 #include <parallel.h>
@@ -231,6 +233,40 @@ static ULONG PptTestArbitration(PDEVICE_OBJECT Port, PFILE_OBJECT File)
 }
 
 /*
+ * PptTestDeviceMap - the DEVICEMAP value parport wrote for port 0.
+ * IRQL: PASSIVE_LEVEL.
+ * Returns 0, or the failed step.
+ */
+static ULONG PptTestDeviceMap(VOID)
+{
+    static const WCHAR expected[] = L"\\DosDevices\\LPT1";
+    UNICODE_STRING path;
+    UNICODE_STRING name;
+    OBJECT_ATTRIBUTES attributes;
+    union {
+        KEY_VALUE_PARTIAL_INFORMATION Info;
+        UCHAR Bytes[sizeof(KEY_VALUE_PARTIAL_INFORMATION) + 128];
+    } value;
+    ULONG length;
+    HANDLE key;
+    NTSTATUS status;
+
+    RtlInitUnicodeString(&path, L"\\Registry\\Machine\\HARDWARE\\DEVICEMAP\\PARALLEL PORTS");
+    InitializeObjectAttributes(&attributes, &path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    if (!NT_SUCCESS(ZwOpenKey(&key, KEY_READ, &attributes))) {
+        return 30;
+    }
+    RtlInitUnicodeString(&name, L"\\Device\\ParallelPort0");
+    status = ZwQueryValueKey(key, &name, KeyValuePartialInformation, &value, sizeof(value), &length);
+    ZwClose(key);
+    if (!NT_SUCCESS(status) || value.Info.Type != REG_SZ || value.Info.DataLength != sizeof(expected) ||
+        RtlCompareMemory(value.Info.Data, expected, sizeof(expected)) != sizeof(expected)) {
+        return 31;
+    }
+    return 0;
+}
+
+/*
  * DriverEntry - run the steps; stay loaded (with nothing created) when they pass.
  * IRQL: PASSIVE_LEVEL.
  */
@@ -267,6 +303,25 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
         if (step != 0) {
             return PptTestFail(DriverObject, step);
         }
+    }
+    for (i = 0; i < PPTEST_PORTS; i += 2) {
+        MORE_PARALLEL_PORT_INFORMATION more;
+
+        if (!NT_SUCCESS(PptTestOpen(i, &file, &port))) {
+            return PptTestFail(DriverObject, 40 + i / 2);
+        }
+        step = NT_SUCCESS(PptTestCall(port, file, IOCTL_INTERNAL_GET_MORE_PARALLEL_PORT_INFO, &more,
+                                      sizeof(more))) &&
+               more.InterfaceType == Isa && more.InterruptMode == Latched &&
+               more.InterruptLevel == (i == 0 ? 7u : 0u) ? 0 : 40 + i / 2;
+        ObDereferenceObject(file);
+        if (step != 0) {
+            return PptTestFail(DriverObject, step);
+        }
+    }
+    step = PptTestDeviceMap();
+    if (step != 0) {
+        return PptTestFail(DriverObject, step);
     }
     return STATUS_SUCCESS;
 }

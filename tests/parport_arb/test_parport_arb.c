@@ -20,6 +20,7 @@ typedef struct fixture {
     char dir[64];
     char machine[128];
     char reg[128];
+    char taker_reg[128];
 } fixture;
 
 static void write_file(const char *path, const char *text)
@@ -33,7 +34,7 @@ static void write_file(const char *path, const char *text)
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof(*fx));
-    const char *regs[3];
+    const char *regs[4];
     nthost_config cfg;
     const char *err;
 
@@ -55,9 +56,16 @@ static int setup(void **state)
                "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\PptTest]\r\n"
                "\"Type\"=dword:00000001\r\n\"Start\"=dword:00000003\r\n\"ErrorControl\"=dword:00000001\r\n"
                "\"ImagePath\"=\"System32\\\\drivers\\\\pptest.sys\"\r\n");
+    snprintf(fx->taker_reg, sizeof(fx->taker_reg), "%s/linktaker.reg", fx->dir);
+    write_file(fx->taker_reg,
+               "Windows Registry Editor Version 5.00\r\n\r\n"
+               "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\LinkTaker]\r\n"
+               "\"Type\"=dword:00000001\r\n\"Start\"=dword:00000003\r\n\"ErrorControl\"=dword:00000001\r\n"
+               "\"ImagePath\"=\"System32\\\\drivers\\\\linktaker.sys\"\r\n");
     regs[0] = PARPORT_REG;
     regs[1] = fx->reg;
-    regs[2] = NULL;
+    regs[2] = fx->taker_reg;
+    regs[3] = NULL;
     memset(&cfg, 0, sizeof(cfg));
     cfg.machine = fx->machine;
     cfg.reg_files = regs;
@@ -143,11 +151,38 @@ static void test_namespace_and_unload(void **state)
     free(after);
 }
 
+/* A DOS name another driver took first stays that driver's, during and after. */
+static void test_taken_dos_name(void **state)
+{
+    char *snap;
+    HANDLE h;
+
+    (void)state;
+    assert_int_equal(nthost_service_start("LinkTaker"), 0);
+    assert_int_equal(nthost_service_start("Parport"), 0);
+    snap = nthost_namespace_snapshot();
+    assert_non_null(strstr(snap, "LPT2 SymbolicLink -> \\Device\\LinkTaker"));
+    assert_non_null(strstr(snap, "\\Device\\ParallelPort1 Device"));
+    assert_non_null(strstr(snap, "LPT1 SymbolicLink -> \\Device\\ParallelPort0"));
+    assert_non_null(strstr(snap, "LPT3 SymbolicLink -> \\Device\\ParallelPort2"));
+    free(snap);
+    h = CreateFileA("\\\\.\\LPT1", GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    CloseHandle(h);
+    assert_int_equal(nthost_service_stop("Parport"), 0);
+    snap = nthost_namespace_snapshot();
+    assert_non_null(strstr(snap, "LPT2 SymbolicLink -> \\Device\\LinkTaker"));
+    assert_null(strstr(snap, "LPT1 SymbolicLink"));
+    free(snap);
+    assert_int_equal(nthost_service_stop("LinkTaker"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kernel_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_and_unload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_taken_dos_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -303,8 +303,16 @@ static void test_echo_stats_reset(void **state)
     expect_in(r.out, "key (since power-up)", "key statistics");
     run_free(&r);
 
+    r = run_dongctl("write", "0x400", "a55a", NULL);
+    expect(&r, EXIT_OK, "write before a reset");
+    run_free(&r);
     r = run_dongctl("reset", NULL);
     expect(&r, EXIT_OK, "reset");
+    expect_in(r.out, "key reset", "reset message");
+    run_free(&r);
+    r = run_dongctl("--json", "read", "0x400", "2", NULL);
+    expect(&r, EXIT_OK, "read after a reset");
+    expect_in(r.out, "\"data\":\"a55a\"", "memory kept across a reset");
     run_free(&r);
 }
 
@@ -388,6 +396,44 @@ static void test_machine_option(void **state)
     run_free(&r);
 }
 
+/*
+ * test_other_chips — keys on an SPP port (nibble-mode responses) and on an ECP chip
+ * (byte mode through ECR mode 001): the same commands, the same answers.
+ */
+static void test_other_chips(void **state)
+{
+    char path[512], ini[1024];
+    static const char secret[] = "444c312d64656d6f2d6b65792d7365637265742d446f6e674c70742d30303031";
+    (void)state;
+
+    snprintf(ini, sizeof ini,
+             "[LPT1]\nbase = 0x378\nchip = spp\nattach = key\nkey.image = ${STATE}/spp.img\n"
+             "key.serial = 0000000000000011\nkey.secret = %s\n"
+             "[LPT2]\nbase = 0x278\nchip = ecp\nattach = key\nkey.image = ${STATE}/ecp.img\n"
+             "key.serial = 0000000000000022\nkey.secret = %s\n", secret, secret);
+    snprintf(path, sizeof path, "%s/two-keys.ini", state_dir());
+    write_file(path, ini, strlen(ini));
+
+    run_result r = run_dongctl("--machine", path, "ports", NULL);
+    expect(&r, EXIT_OK, "ports with two keys");
+    expect_in(line_of(r.out, "LPT1 "), "DL-1 key 0000000000000011 answered (nibble mode)", "SPP key");
+    expect_in(line_of(r.out, "LPT2 "), "DL-1 key 0000000000000022 answered (byte mode)", "ECP key");
+    run_free(&r);
+
+    for (int port = 1; port <= 2; port++) {
+        char p[4];
+        snprintf(p, sizeof p, "%d", port);
+        r = run_dongctl("--machine", path, "--port", p, "echo", "--size", "512", NULL);
+        expect(&r, EXIT_OK, "a full-size echo");
+        run_free(&r);
+        r = run_dongctl("--machine", path, "--port", p, "auth", NULL);
+        expect(&r, EXIT_OK, "auth");
+        expect_in(r.out, port == 1 ? "0000000000000011 is authentic" : "0000000000000022 is authentic",
+                  "auth on the chosen port");
+        run_free(&r);
+    }
+}
+
 /* test_trace — --trace records the port's lines as a VCD file while the command runs. */
 static void test_trace(void **state)
 {
@@ -458,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_machine_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_chips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log, setup, teardown),
     };

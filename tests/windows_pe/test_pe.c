@@ -75,8 +75,8 @@ static void check_common(const pe_image *img, const char *what)
 {
     if (img->machine != PE_MACHINE_AMD64 || !img->pe32plus)
         fail_msg("%s: machine 0x%04x, want x86-64 PE32+", what, img->machine);
-    if (img->characteristics & PE_FILE_RELOCS_STRIPPED)
-        fail_msg("%s: relocations stripped; Windows must be able to relocate it", what);
+    if ((img->characteristics & PE_FILE_RELOCS_STRIPPED) || img->dirs[PE_DIR_BASERELOC].size == 0)
+        fail_msg("%s: no base relocations; Windows must be able to relocate it", what);
     if (!(img->characteristics & PE_FILE_EXECUTABLE_IMAGE))
         fail_msg("%s: not marked executable", what);
     const pe_section *s = pe_section_of(img, img->entry_rva);
@@ -197,6 +197,25 @@ static void test_resources(void **state)
                 fail_msg("%s/donglpt.sys: no message table (donglpt.mc)", flavours[f]);
             unload(img);
         }
+    }
+}
+
+/*
+ * test_flavours — the checked build is DBG=1 (KdPrint reaches DbgPrint), the free
+ * build DBG=0 (no debug output at all), for both drivers.
+ */
+static void test_flavours(void **state)
+{
+    (void)state;
+    for (size_t a = 0; a < N_DRIVERS; a++) {
+        pe_image *checked = load("checked", artifacts[a]);
+        pe_image *free_build = load("free", artifacts[a]);
+        if (!imports_from(checked, "ntoskrnl.exe", "DbgPrint"))
+            fail_msg("checked/%s does not import DbgPrint: not a DBG=1 build?", artifacts[a]);
+        if (imports_from(free_build, "ntoskrnl.exe", "DbgPrint"))
+            fail_msg("free/%s imports DbgPrint: not a DBG=0 build?", artifacts[a]);
+        unload(checked);
+        unload(free_build);
     }
 }
 
@@ -485,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_no_writable_code),
         cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_flavours),
         cmocka_unit_test(test_driver_imports),
         cmocka_unit_test(test_program_imports),
         cmocka_unit_test(test_imports_agree_with_objdump),

@@ -1,7 +1,8 @@
 /*
  * tests/windows_pe/test_regfile.c — the .reg reader behind donginst.exe (and the
  * INF check), run on this host: the project's own .reg files, and the corners of
- * regedit's format it must get right or refuse with a line number.
+ * regedit's format it must get right or refuse with a line number; then the
+ * installer's choices: which settings CreateService gets, which keys it writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "regfile.h"
+#include "svcreg.h"
 
 #define MAX_SEEN 32
 
@@ -231,6 +234,100 @@ static void test_callback_stops(void **state)
     assert_int_equal(calls, 2);
 }
 
+static void assert_text16(const uint16_t *got, const char *want)
+{
+    size_t i = 0;
+    for (; want[i]; i++)
+        assert_int_equal(got[i], (uint8_t)want[i]);
+    assert_int_equal(got[i], 0);
+}
+
+/* test_service_settings — what donginst passes to CreateService, from donglpt.reg. */
+static void test_service_settings(void **state)
+{
+    svc_reg s;
+    char err[256];
+    (void)state;
+
+    if (svc_reg_read(getenv("DONG_REG_FILE"), "DongLpt", &s, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(s.type, 1);
+    assert_true(s.start <= 4);
+    assert_int_equal(s.error_control, 1);
+    assert_text16(s.group, "Extended Base");
+    assert_text16(s.image, "System32\\drivers\\donglpt.sys");
+    /* The service name is matched whole, case-insensitively. */
+    assert_int_equal(svc_reg_read(getenv("DONG_REG_FILE"), "dongLPT", &s, err, sizeof err), 0);
+    assert_int_equal(svc_reg_read(getenv("DONG_REG_FILE"), "Dong", &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "needs Type, Start and ErrorControl"));
+}
+
+static int write_temp_reg(const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/svcreg-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return 0;
+}
+
+/* test_service_refusals — a .reg that does not describe a kernel driver is refused. */
+static void test_service_refusals(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *err;
+    } cases[] = {
+        { "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\X]\n"
+          "\"Type\"=dword:00000010\n\"Start\"=dword:00000003\n\"ErrorControl\"=dword:00000001\n",
+          "Type is 16; the service must be a kernel driver (1)" },
+        { "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\X]\n"
+          "\"Type\"=dword:00000001\n\"Start\"=\"3\"\n\"ErrorControl\"=dword:00000001\n",
+          "needs Type, Start and ErrorControl DWORDs" },
+        { "REGEDIT4\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\X\\Parameters]\n"
+          "\"Type\"=dword:00000001\n\"Start\"=dword:00000003\n\"ErrorControl\"=dword:00000001\n",
+          "needs Type, Start and ErrorControl DWORDs" },
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64], err[512];
+        svc_reg s;
+        write_temp_reg(cases[i].text, path, sizeof path);
+        assert_int_equal(svc_reg_read(path, "X", &s, err, sizeof err), -1);
+        unlink(path);
+        if (!strstr(err, cases[i].err))
+            fail_msg("case %zu: '%s'", i, err);
+    }
+}
+
+/* test_parameter_keys — donginst writes the Parameters subtree and nothing else. */
+static void test_parameter_keys(void **state)
+{
+    static const char *const svc = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\DongLpt";
+    char key[256];
+    (void)state;
+
+    snprintf(key, sizeof key, "%s\\Parameters", svc);
+    assert_string_equal(svc_reg_parameter_subkey(key, "DongLpt"),
+                        "SYSTEM\\CurrentControlSet\\Services\\DongLpt\\Parameters");
+    snprintf(key, sizeof key, "%s\\parameters\\Port0", svc);
+    assert_string_equal(svc_reg_parameter_subkey(key, "DONGLPT"),
+                        "SYSTEM\\CurrentControlSet\\Services\\DongLpt\\parameters\\Port0");
+    assert_null(svc_reg_parameter_subkey(svc, "DongLpt"));
+    snprintf(key, sizeof key, "%s\\ParametersOld", svc);
+    assert_null(svc_reg_parameter_subkey(key, "DongLpt"));
+    assert_null(svc_reg_parameter_subkey(
+        "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\DongLptX\\Parameters", "DongLpt"));
+    assert_null(svc_reg_parameter_subkey(
+        "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\System\\DongLpt", "DongLpt"));
+    assert_null(svc_reg_parameter_subkey(
+        "HKEY_CURRENT_USER\\SYSTEM\\CurrentControlSet\\Services\\DongLpt\\Parameters", "DongLpt"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +338,9 @@ int main(void)
         cmocka_unit_test(test_regedit4),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_service_settings),
+        cmocka_unit_test(test_service_refusals),
+        cmocka_unit_test(test_parameter_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

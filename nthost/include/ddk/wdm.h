@@ -600,7 +600,12 @@ NTKERNELAPI PSINGLE_LIST_ENTRY NTAPI ExInterlockedPopEntryList(PSINGLE_LIST_ENTR
 NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
 NTKERNELAPI VOID NTAPI ExRaiseStatus(NTSTATUS Status);
 
-typedef enum _WORK_QUEUE_TYPE { CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue, MaximumWorkQueue } WORK_QUEUE_TYPE;
+typedef enum _WORK_QUEUE_TYPE {
+    CriticalWorkQueue,
+    DelayedWorkQueue,
+    HyperCriticalWorkQueue,
+    MaximumWorkQueue
+} WORK_QUEUE_TYPE;
 
 /* ===================================================================================
  * Ob — objects and handles
@@ -623,7 +628,6 @@ NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByName(PUNICODE_STRING ObjectName, U
                                                    PVOID AccessState, ACCESS_MASK DesiredAccess,
                                                    POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
                                                    PVOID ParseContext, PVOID *Object);
-NTKERNELAPI VOID NTAPI ObMakeTemporaryObject(PVOID Object);
 
 /* Object types (pointers to the type objects, as exported by NT). */
 extern POBJECT_TYPE *PsThreadType;

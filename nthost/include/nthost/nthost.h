@@ -102,7 +102,8 @@ size_t nthost_irps_outstanding(void);
 
 /* ======================= kernel (kcore: ke/ex/ps/verifier) ========================= */
 
-/* Pool allocations not yet freed (every tag). */
+/* Pool allocations not yet freed that are charged to driver images (every tag;
+ * nthost's own objects excluded), i.e. what drivers have leaked so far. */
 size_t nthost_pool_outstanding(void);
 
 /* Verifier warnings (raised IRQL or spin lock held > 50 us of machine time) so far. */
@@ -154,6 +155,11 @@ typedef struct nthost_service_status {
 
 /* Status of Services\<name>: 0, or ERROR_SERVICE_DOES_NOT_EXIST. */
 unsigned nthost_service_query(const char *name, nthost_service_status *out);
+
+/* Call fn for every driver service (Type 1 or 2) under Services, in key order, with
+ * its name and status; returns how many there were. */
+typedef void nthost_service_fn(const char *name, const nthost_service_status *status, void *ctx);
+size_t nthost_service_list(nthost_service_fn *fn, void *ctx);
 
 /* One stored event: an I/O error-log entry (IoWriteErrorLogEntry) or a service
  * control manager event (a driver that failed to start). */
