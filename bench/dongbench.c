@@ -247,8 +247,7 @@ static const echo_port echo_ports[] = {
 };
 
 /* One row of the table and its two BENCH figures. */
-static void echo_row(const char *name, const char *what, floor_pair got, floor_pair fl, bool isa,
-                     bool check_accesses)
+static void echo_row(const char *name, const char *what, floor_pair got, floor_pair fl, bool isa)
 {
     double ra = report_ratio(got.accesses, fl.accesses);
     double rt = report_ratio(got.ns, fl.ns);
@@ -256,11 +255,83 @@ static void echo_row(const char *name, const char *what, floor_pair got, floor_p
     char fig[96];
 
     printf("  %-28s %7.3f %7.3f  x%.3f  %8.1f %8.1f  x%.3f  %s\n", what, got.accesses,
-           fl.accesses, ra, got.ns, fl.ns, rt, !check_accesses ? "" : ok ? "ok" : "MISSED");
+           fl.accesses, ra, got.ns, fl.ns, rt, ok ? "ok" : "MISSED");
     snprintf(fig, sizeof(fig), "%s.accesses_per_byte", name);
     report_figure(fig, got.accesses, "accesses", fl.accesses);
     snprintf(fig, sizeof(fig), "%s.time_per_byte", name);
     report_figure(fig, got.ns, "ns", fl.ns);
+}
+
+/* measure_exchange - one ECHO 512 (DeviceIoControl, or WriteFile + ReadFile) and its
+   accesses and machine time per byte moved; false when it failed or was retried. */
+static bool measure_exchange(sim_machine *m, HANDLE h, unsigned seed, bool write_read,
+                             DONG_TRANSACT_RESPONSE *resp, floor_pair *per_byte)
+{
+    sim_bus *bus = sim_machine_bus(m);
+    sim_clock *clk = sim_machine_clock(m);
+    uint64_t a0 = sim_bus_access_count(bus);
+    sim_time_t t0 = sim_now(clk);
+    bool ok = write_read ? echo_write_read(h, seed, resp) : echo_ioctl(h, seed, resp);
+
+    per_byte->accesses = (double)(sim_bus_access_count(bus) - a0) / (2.0 * ECHO_FRAME);
+    per_byte->ns = (double)(sim_now(clk) - t0) / (2.0 * ECHO_FRAME);
+    return ok && resp->Retries == 0;
+}
+
+/* The port a bench_echo_port call measures, and its floors. */
+typedef struct echo_setup {
+    HANDLE h;
+    unsigned index;
+    bool isa;
+    floor_mode rmode;
+    double tio;
+    char base[64];   /* figure name prefix */
+} echo_setup;
+
+/* echo_open - open the port, find its mode, run the request that measures tIO and
+   probes (figures start after it). False when the port has no working key. */
+static bool echo_open(sim_machine *m, const echo_port *ep, echo_setup *es)
+{
+    static DONG_TRANSACT_RESPONSE resp;
+    int index = sim_machine_find_port(m, ep->port);
+    sim_port_info info;
+    DONG_INFO dinfo;
+    DWORD bytes;
+
+    if (index < 0 || sim_machine_port_info(m, (unsigned)index, &info) != 0) {
+        fail("bench machine: a port is missing");
+        return false;
+    }
+    es->index = (unsigned)index;
+    es->h = open_port(es->index);
+    if (es->h == INVALID_HANDLE_VALUE) {
+        fail("cannot open a DongLpt port");
+        return false;
+    }
+    if (!DeviceIoControl(es->h, IOCTL_DONG_GET_INFO, NULL, 0, &dinfo, sizeof(dinfo), &bytes, NULL) ||
+        dinfo.Attached != DONG_PERIPHERAL_KEY ||
+        (dinfo.Mode != DONG_MODE_BYTE && dinfo.Mode != DONG_MODE_NIBBLE) || !echo_ioctl(es->h, 0, &resp)) {
+        fail("no working key in byte or nibble mode");
+        CloseHandle(es->h);
+        return false;
+    }
+    es->tio = (double)info.access_ns;
+    es->isa = info.access_ns >= SIM_US(1);
+    es->rmode = dinfo.Mode == DONG_MODE_BYTE ? FLOOR_BYTE : FLOOR_NIBBLE;
+    snprintf(es->base, sizeof(es->base), "echo512.%s-%s", bus_name(info.access_ns), ep->chip);
+    printf("%s (%s, %s chip, tIO %.0f ns), %s mode\n", ep->port, es->isa ? "ISA" : "PCIe",
+           ep->chip, es->tio, es->rmode == FLOOR_BYTE ? "byte" : "nibble");
+    return true;
+}
+
+/* The exchange floor per byte moved. */
+static floor_pair exchange_floor(const echo_setup *es)
+{
+    floor_pair fx = floor_echo(es->rmode, ECHO_PAYLOAD, es->tio, (double)SIM_KEY_DEFAULT_ANSWER_NS);
+
+    fx.accesses /= 2.0 * ECHO_FRAME;
+    fx.ns /= 2.0 * ECHO_FRAME;
+    return fx;
 }
 
 /* bench_echo_port - ECHO 512 on one port of the machine: handshakes edge to edge,
@@ -268,99 +339,56 @@ static void echo_row(const char *name, const char *what, floor_pair got, floor_p
 static void bench_echo_port(sim_machine *m, const echo_port *ep)
 {
     static DONG_TRANSACT_RESPONSE resp;
-    int index = sim_machine_find_port(m, ep->port);
-    sim_port_info info;
-    DONG_INFO dinfo;
-    DWORD bytes;
-    HANDLE h;
-    tap t;
-    char base[64], name[96];
-
-    if (index < 0 || sim_machine_port_info(m, (unsigned)index, &info) != 0) {
-        fail("bench machine: a port is missing");
-        return;
-    }
-    h = open_port((unsigned)index);
-    if (h == INVALID_HANDLE_VALUE) {
-        fail("cannot open a DongLpt port");
-        return;
-    }
-    if (!DeviceIoControl(h, IOCTL_DONG_GET_INFO, NULL, 0, &dinfo, sizeof(dinfo), &bytes, NULL) ||
-        dinfo.Attached != DONG_PERIPHERAL_KEY ||
-        (dinfo.Mode != DONG_MODE_BYTE && dinfo.Mode != DONG_MODE_NIBBLE)) {
-        fail("GET_INFO found no key in byte or nibble mode");
-        CloseHandle(h);
-        return;
-    }
-
-    double tio = (double)info.access_ns;
-    bool isa = info.access_ns >= SIM_US(1);
-    floor_mode rmode = dinfo.Mode == DONG_MODE_BYTE ? FLOOR_BYTE : FLOOR_NIBBLE;
-    const char *rname = rmode == FLOOR_BYTE ? "byte" : "nibble";
-    floor_pair ffwd = floor_per_byte(FLOOR_FORWARD, tio, (double)SIM_KEY_DEFAULT_ANSWER_NS);
-    floor_pair frev = floor_per_byte(rmode, tio, (double)SIM_KEY_DEFAULT_ANSWER_NS);
-    floor_pair fx = floor_echo(rmode, ECHO_PAYLOAD, tio, (double)SIM_KEY_DEFAULT_ANSWER_NS);
-    sim_bus *bus = sim_machine_bus(m);
-    sim_clock *clk = sim_machine_clock(m);
-    uint64_t a0;
-    sim_time_t t0;
+    const char *rname;
+    echo_setup es;
     floor_pair fwd, rev, whole;
+    char name[96];
+    tap t;
 
-    fx.accesses /= 2.0 * ECHO_FRAME;
-    fx.ns /= 2.0 * ECHO_FRAME;
-    snprintf(base, sizeof(base), "echo512.%s-%s", bus_name(info.access_ns), ep->chip);
-
-    /* The port's first request measures tIO and probes; figures start after it. */
-    if (!echo_ioctl(h, 0, &resp)) {
-        fail("warm-up ECHO failed");
-        CloseHandle(h);
+    if (!echo_open(m, ep, &es))
         return;
-    }
-    if (!tap_install(&t, m, (unsigned)index)) {
+    rname = es.rmode == FLOOR_BYTE ? "byte" : "nibble";
+    if (!tap_install(&t, m, es.index)) {
         fail("no key to tap");
-        CloseHandle(h);
+        CloseHandle(es.h);
         return;
     }
-    a0 = sim_bus_access_count(bus);
-    t0 = sim_now(clk);
-    bool ok = echo_ioctl(h, 1, &resp);
-    whole.accesses = (double)(sim_bus_access_count(bus) - a0) / (2.0 * ECHO_FRAME);
-    whole.ns = (double)(sim_now(clk) - t0) / (2.0 * ECHO_FRAME);
+    bool ok = measure_exchange(m, es.h, 1, false, &resp, &whole);
     tap_remove(&t);
-    uint64_t rev_edges = rmode == FLOOR_BYTE ? ECHO_FRAME : 2 * ECHO_FRAME;
-    if (!ok || resp.Retries != 0 || t.fwd.edges != ECHO_FRAME || t.rev.edges != rev_edges) {
+    uint64_t rev_edges = es.rmode == FLOOR_BYTE ? ECHO_FRAME : 2 * ECHO_FRAME;
+    if (!ok || t.fwd.edges != ECHO_FRAME || t.rev.edges != rev_edges) {
         fail("ECHO 512 failed, was retried, or its edges did not add up");
-        CloseHandle(h);
+        CloseHandle(es.h);
         return;
     }
     fwd = span_per_edge(&t.fwd);
     rev = span_per_edge(&t.rev);
-    if (rmode == FLOOR_NIBBLE) {
+    if (es.rmode == FLOOR_NIBBLE) {
         rev.accesses *= 2;
         rev.ns *= 2;
     }
+    snprintf(name, sizeof(name), "%s.forward", es.base);
+    echo_row(name, "forward (per byte)", fwd,
+             floor_per_byte(FLOOR_FORWARD, es.tio, (double)SIM_KEY_DEFAULT_ANSWER_NS), es.isa);
+    snprintf(name, sizeof(name), "%s.%s", es.base, rname);
+    echo_row(name, es.rmode == FLOOR_BYTE ? "byte reverse (per byte)" : "nibble reverse (per byte)",
+             rev, floor_per_byte(es.rmode, es.tio, (double)SIM_KEY_DEFAULT_ANSWER_NS), es.isa);
+    snprintf(name, sizeof(name), "%s.exchange", es.base);
+    echo_row(name, "DeviceIoControl, per byte", whole, exchange_floor(&es), es.isa);
 
-    printf("%s (%s, %s chip, tIO %.0f ns), %s mode\n", ep->port, isa ? "ISA" : "PCIe",
-           ep->chip, tio, rname);
-    snprintf(name, sizeof(name), "%s.forward", base);
-    echo_row(name, "forward (per byte)", fwd, ffwd, isa, true);
-    snprintf(name, sizeof(name), "%s.%s", base, rname);
-    echo_row(name, rmode == FLOOR_BYTE ? "byte reverse (per byte)" : "nibble reverse (per byte)",
-             rev, frev, isa, true);
-    snprintf(name, sizeof(name), "%s.exchange", base);
-    echo_row(name, "DeviceIoControl, per byte", whole, fx, isa, true);
-
-    a0 = sim_bus_access_count(bus);
-    t0 = sim_now(clk);
-    if (!echo_write_read(h, 2, &resp)) {
+    if (!measure_exchange(m, es.h, 2, true, &resp, &whole)) {
         fail("WriteFile + ReadFile ECHO failed");
     } else {
-        whole.accesses = (double)(sim_bus_access_count(bus) - a0) / (2.0 * ECHO_FRAME);
-        whole.ns = (double)(sim_now(clk) - t0) / (2.0 * ECHO_FRAME);
-        snprintf(name, sizeof(name), "%s.writefile_readfile", base);
-        echo_row(name, "WriteFile+ReadFile, per byte", whole, fx, isa, true);
+        snprintf(name, sizeof(name), "%s.writefile_readfile", es.base);
+        echo_row(name, "WriteFile+ReadFile, per byte", whole, exchange_floor(&es), es.isa);
     }
-    CloseHandle(h);
+    CloseHandle(es.h);
+}
+
+static void echo_header(void)
+{
+    printf("  %-28s %7s %7s  %6s  %8s %8s  %6s\n", "", "acc/B", "floor", "ratio", "ns/B", "floor",
+           "ratio");
 }
 
 static void bench_echo(sim_machine *m)
@@ -370,12 +398,37 @@ static void bench_echo(sim_machine *m)
     printf("frames of %u bytes each way; handshakes measured edge to edge, the exchange per\n"
            "byte moved (%u), session open and close included (the driver's default)\n\n",
            ECHO_FRAME, 2 * ECHO_FRAME);
-    printf("  %-28s %7s %7s  %6s  %8s %8s  %6s\n", "", "acc/B", "floor", "ratio", "ns/B", "floor",
-           "ratio");
+    echo_header();
     for (size_t i = 0; i < sizeof(echo_ports) / sizeof(echo_ports[0]); i++)
         bench_echo_port(m, &echo_ports[i]);
     printf("  (target: ISA accesses and time <= x%.2f of their floors, PCIe time <= x%.2f)\n\n",
            ISA_LIMIT, PCIE_LIMIT);
+}
+
+/* bench_echo_kept - the exchange again on a machine booted with keep-port.reg:
+   DongLpt keeps the port and the key session while the handle is open. */
+static void bench_echo_kept(sim_machine *m)
+{
+    static DONG_TRANSACT_RESPONSE resp;
+    floor_pair whole;
+    echo_setup es;
+    char name[96];
+
+    printf("ECHO of %u bytes with AllocatePerOpen = 1 (port and key session kept)\n\n",
+           ECHO_PAYLOAD);
+    echo_header();
+    for (size_t i = 0; i < sizeof(echo_ports) / sizeof(echo_ports[0]); i++) {
+        if (!echo_open(m, &echo_ports[i], &es))
+            continue;
+        if (!measure_exchange(m, es.h, 3, false, &resp, &whole)) {
+            fail("ECHO 512 failed or was retried");
+        } else {
+            snprintf(name, sizeof(name), "%s.exchange_session_kept", es.base);
+            echo_row(name, "DeviceIoControl, per byte", whole, exchange_floor(&es), es.isa);
+        }
+        CloseHandle(es.h);
+    }
+    printf("\n");
 }
 
 /* ----------------------------------------------------- 2. null round trips */
@@ -664,9 +717,10 @@ static void bench_throughput(sim_machine *m)
 
 /* ------------------------------------------------------------------- main */
 
-static const char *boot(void)
+/* boot - nthost on the bench machine; extra_reg (or NULL) is imported last. */
+static const char *boot(const char *extra_reg)
 {
-    static const char *regs[] = { BENCH_PARPORT_REG, BENCH_DONGLPT_REG, BENCH_NULL_REG, NULL };
+    const char *regs[] = { BENCH_PARPORT_REG, BENCH_DONGLPT_REG, BENCH_NULL_REG, extra_reg, NULL };
     nthost_config cfg;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -693,11 +747,15 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("DongLpt benchmarks%s: machine %s\n\n", quick ? " (quick)" : "", BENCH_MACHINE);
+    printf("DongLpt benchmarks%s: machine %s\n", quick ? " (quick)" : "", BENCH_MACHINE);
+    /* Machine-time figures do not depend on the build; host times do. */
+    printf("%s\n\n", DBG ? "checked build (DBG=1, verifier on, no optimisation): host times "
+                           "are not representative, use `make bench`"
+                         : "free build");
 
     if (wanted("speed"))
         bench_sim_speed();
-    why = boot();
+    why = boot(NULL);
     if (why != NULL) {
         fprintf(stderr, "dongbench: nthost_boot: %s\n", why);
         return 1;
@@ -711,6 +769,15 @@ int main(int argc, char **argv)
     if (wanted("throughput"))
         bench_throughput(nthost_machine());
     nthost_shutdown();
+    if (wanted("echo")) {
+        why = boot(BENCH_KEEP_REG);
+        if (why != NULL) {
+            fprintf(stderr, "dongbench: nthost_boot: %s\n", why);
+            return 1;
+        }
+        bench_echo_kept(nthost_machine());
+        nthost_shutdown();
+    }
 
     report_flush();
     return failures ? 1 : 0;

@@ -30,12 +30,15 @@ NTSTATUS DongCompleteRequest(PIRP Irp, NTSTATUS Status, ULONG_PTR Information)
 
 /*
  * DongCheckTransactRequest - is Request (InputLength bytes) a well-formed TRANSACT
- * request? KeyChangingAllowed is FALSE for IOCTL_DONG_TRANSACT_READ.
- * IRQL: any.
- * Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER or STATUS_ACCESS_DENIED.
+ * request that this caller may send? KeyChangingAllowed is FALSE for
+ * IOCTL_DONG_TRANSACT_READ; a key-programming command needs an administrator's
+ * privilege, checked against the requestor (this runs in its thread).
+ * IRQL: PASSIVE_LEVEL.
+ * Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_ACCESS_DENIED or
+ * STATUS_PRIVILEGE_NOT_HELD.
  */
 static NTSTATUS DongCheckTransactRequest(const DONG_TRANSACT_REQUEST *Request, ULONG InputLength,
-                                         BOOLEAN KeyChangingAllowed)
+                                         BOOLEAN KeyChangingAllowed, KPROCESSOR_MODE RequestorMode)
 {
     BOOLEAN keyChanging;
 
@@ -48,6 +51,10 @@ static NTSTATUS DongCheckTransactRequest(const DONG_TRANSACT_REQUEST *Request, U
     keyChanging = DL1_CMD_IS_KEY_CHANGING(Request->Command);
     if (!KeyChangingAllowed && !DL1_CMD_IS_READ_ONLY(Request->Command)) {
         return STATUS_ACCESS_DENIED;
+    }
+    if (DL1_CMD_IS_KEY_PROGRAMMING(Request->Command) &&
+        !SeSinglePrivilegeCheck(RtlConvertLongToLuid(SE_LOAD_DRIVER_PRIVILEGE), RequestorMode)) {
+        return STATUS_PRIVILEGE_NOT_HELD;
     }
     if (keyChanging) {
         /* The txid goes first on the wire: the caller's, or one the driver adds. */
@@ -147,7 +154,7 @@ NTSTATUS NTAPI DongDispatchReadWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 
     if (stack->MajorFunction == IRP_MJ_WRITE) {
         status = DongCheckTransactRequest((const DONG_TRANSACT_REQUEST *)Irp->AssociatedIrp.SystemBuffer,
-                                          stack->Parameters.Write.Length, TRUE);
+                                          stack->Parameters.Write.Length, TRUE, Irp->RequestorMode);
     } else {
         status = stack->Parameters.Read.Length < DONG_TRANSACT_RESPONSE_HEADER ? STATUS_BUFFER_TOO_SMALL
                                                                              : STATUS_SUCCESS;
@@ -245,7 +252,8 @@ NTSTATUS NTAPI DongDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     case IOCTL_DONG_TRANSACT_WRITE:
         status = DongCheckTransactRequest((const DONG_TRANSACT_REQUEST *)buffer, inputLength,
                                           stack->Parameters.DeviceIoControl.IoControlCode ==
-                                              IOCTL_DONG_TRANSACT_WRITE);
+                                              IOCTL_DONG_TRANSACT_WRITE,
+                                          Irp->RequestorMode);
         if (!NT_SUCCESS(status)) {
             return DongCompleteRequest(Irp, status, 0);
         }

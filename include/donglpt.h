@@ -78,6 +78,10 @@
 #define DL1_CMD_IS_KEY_CHANGING(c) \
     ((c) == DL1_CMD_WRITE || (c) == DL1_CMD_COUNTER_DEC || (c) == DL1_CMD_LOCK || \
      (c) == DL1_CMD_SET_KEY || (c) == DL1_CMD_COUNTER_SET)
+/* Provisioning commands (DL1.md section 7): only an administrator may send them (the
+   caller must hold SeLoadDriverPrivilege, else STATUS_PRIVILEGE_NOT_HELD). */
+#define DL1_CMD_IS_KEY_PROGRAMMING(c) \
+    ((c) == DL1_CMD_SET_KEY || (c) == DL1_CMD_COUNTER_SET || (c) == DL1_CMD_LOCK)
 #define DL1_CMD_IS_READ_ONLY(c) \
     ((c) == DL1_CMD_GET_INFO || (c) == DL1_CMD_CHALLENGE || (c) == DL1_CMD_READ || \
      (c) == DL1_CMD_COUNTER_READ || (c) == DL1_CMD_ECHO || \

@@ -32,7 +32,6 @@ BOOL port_open(unsigned number, bool writable, dong_port *p)
 
     snprintf(name, sizeof name, DONG_WIN32_NAME_FORMAT_A, number);
     p->number = number;
-    p->writable = writable;
     p->handle = CreateFileA(name, GENERIC_READ | (writable ? GENERIC_WRITE : 0),
                             FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
     return p->handle != INVALID_HANDLE_VALUE;

@@ -70,7 +70,6 @@ void progress_end(void);
 typedef struct dong_port {
     unsigned number;        /* 1-based: \\.\DongLpt<number>, LPT<number> */
     HANDLE handle;
-    bool writable;          /* opened with GENERIC_WRITE */
     DONG_INFO info;         /* read by main() before a subcommand runs */
 } dong_port;
 

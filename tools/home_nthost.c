@@ -10,10 +10,13 @@
  * The event log is this boot's: what the drivers logged while dongctl ran
  * (NTHOST_EVENTLOG_FILE keeps a copy of every run's entries in a file).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <nthost/nthost.h>
 #include <sim/machine.h>
@@ -26,6 +29,31 @@
 
 static bool booted;
 static int traced_port = -1;   /* machine port index being traced, or -1 */
+static int state_lock = -1;    /* the state directory's lock file while dongctl runs */
+
+/*
+ * lock_state — one dongctl at a time per state directory. Each run loads the key
+ * images when it boots and rewrites them as the key changes; two runs side by side
+ * would be two keys with one EEPROM, and the later write would undo the earlier
+ * one's counter decrements. A second run waits here for the first to finish.
+ */
+static int lock_state(char *err, size_t errlen)
+{
+    char dir[4096], path[4200];
+
+    if (sim_machine_state_dir(dir, sizeof dir, true, err, errlen))
+        return -1;
+    snprintf(path, sizeof path, "%s/dongctl.lock", dir);
+    state_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (state_lock < 0 || flock(state_lock, LOCK_EX) != 0) {
+        snprintf(err, errlen, "%s: cannot lock the key state directory", path);
+        if (state_lock >= 0)
+            close(state_lock);
+        state_lock = -1;
+        return -1;
+    }
+    return 0;
+}
 
 int home_start(const home_options *opt, char *err, size_t errlen)
 {
@@ -37,6 +65,8 @@ int home_start(const home_options *opt, char *err, size_t errlen)
     /* The drivers' DbgPrint output is for their developers, not for dongctl's users:
        off unless NTHOST_DBGPRINT asks for it. */
     setenv("NTHOST_DBGPRINT", "0", 0);
+    if (lock_state(err, errlen))
+        return -1;
     /* A user's .reg comes last, so its Parameters override the shipped defaults. */
     reg_files[3] = opt->reg;
     memset(&cfg, 0, sizeof cfg);
@@ -62,6 +92,9 @@ void home_stop(void)
     if (booted)
         nthost_shutdown();
     booted = false;
+    if (state_lock >= 0)
+        close(state_lock);
+    state_lock = -1;
 }
 
 const char *home_default_key_path(void)

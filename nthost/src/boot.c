@@ -168,7 +168,7 @@ const char *nthost_boot(const nthost_config *cfg)
     }
     CmpUseMachineClock();
 
-    NTSTATUS st = IopInitialize(0);
+    NTSTATUS st = IopInitialize();
     if (!NT_SUCCESS(st)) {
         boot_unwind(BOOT_REGISTRY);
         snprintf(err, sizeof(err), "cannot start the I/O manager (status 0x%08X)", (unsigned)st);

@@ -14,10 +14,7 @@
 
 #include "ki.h"
 
-static VF_BUGCHECK_CALLBACK *VfpCallback;
 static int VfpInBugCheck;
-
-VOID VfSetBugCheckCallback(VF_BUGCHECK_CALLBACK *Callback) { VfpCallback = Callback; }
 
 static const struct {
     ULONG Code;
@@ -116,8 +113,6 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
             fclose(f);
         }
     }
-    if (VfpCallback)
-        VfpCallback(Code);
     _exit(NTHOST_BUGCHECK_EXIT);
 }
 

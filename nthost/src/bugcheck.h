@@ -122,10 +122,4 @@ VOID VfDescribeAddress(const void *Address, char *Buffer, SIZE_T BufferSize);
  * links and pending IRPs are the I/O manager's to check. */
 VOID VfCheckImageUnload(PCSTR Name, PVOID Base, SIZE_T Size);
 
-/* ---- Bugcheck file and hooks -------------------------------------------------------- */
-
-/* Called just before the process exits in a bug check (tests flush their output). */
-typedef VOID VF_BUGCHECK_CALLBACK(ULONG Code);
-VOID VfSetBugCheckCallback(VF_BUGCHECK_CALLBACK *Callback);
-
 #endif /* NTHOST_BUGCHECK_H */

@@ -193,7 +193,9 @@ void svc_init(const char *config_driver_dir);
 /* Start every Start = 0, 1, 2 service: by Start value, then in group order, then
  * ungrouped ones; failures are logged (ErrorControl >= 1) and boot goes on. */
 void svc_boot_start(void);
-/* Shutdown: stop every running service that can be stopped, last started first. */
+/* Shutdown: stop every running service that can be stopped, last started first;
+ * power off the others (devices and driver object deleted without DriverUnload);
+ * then save the registry to its flush file, if any. */
 void svc_stop_all(void);
 /* io calls this when the last open of a stop-pending driver's devices ended (see
  * IopMarkDriverUnloadPending): DriverUnload runs now, as NT's deferred unload. */

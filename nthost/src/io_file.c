@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "io_internal.h"
+#include "se_internal.h"
 #include "ob_internal.h"
 
 static VOID iop_close_file(PVOID Object, ULONG_PTR HandleCount);
@@ -87,7 +88,9 @@ NTSTATUS IopOpenDevice(PCUNICODE_STRING Path, const iop_open_params *Params, PFI
         return STATUS_OBJECT_TYPE_MISMATCH;
     }
     PDEVICE_OBJECT dev = res.Object;
-    st = IopReferenceDeviceForOpen(dev);
+    st = SepDeviceAccessCheck(dev, Params->DesiredAccess, Params->Mode);
+    if (NT_SUCCESS(st))
+        st = IopReferenceDeviceForOpen(dev);
     PFILE_OBJECT fo = NULL;
     if (NT_SUCCESS(st)) {
         st = ObpCreateObject(IopFileType, sizeof(FILE_OBJECT), (PVOID *)&fo);

@@ -25,7 +25,6 @@ typedef enum ob_ns_kind {
     OB_NS_SYMLINK,
     OB_NS_DEVICE,
     OB_NS_DRIVER,
-    OB_NS_OTHER,
 } ob_ns_kind;
 
 typedef struct ob_ns_lookup {
@@ -82,8 +81,6 @@ typedef struct iop_final {
     PKEVENT event_ref;        /* event object referenced for the request */
 } iop_final;
 
-typedef struct iop_irp_rec iop_irp_rec;
-
 VOID IopIrpInitialize(void);
 VOID IopIrpTeardown(void);
 iop_final *IopIrpFinal(PIRP Irp);
@@ -127,10 +124,10 @@ BOOLEAN IopMarkDriverUnloadPending(PDRIVER_OBJECT DriverObject);
  * drop the loader's reference. */
 VOID IopDeleteDriverObject(PDRIVER_OBJECT DriverObject);
 /*
- * Verifier unload checks that belong to the I/O manager: devices still present,
- * symbolic links created by the image still present, IRPs still held by the driver.
- * Bugchecks DRIVER_VERIFIER_DETECTED_VIOLATION / DRIVER_UNLOADED_WITHOUT_CANCELLING_
- * PENDING_OPERATIONS naming the driver; returns when all is clean.
+ * Verifier unload checks that belong to the I/O manager: IRPs the driver still holds,
+ * its work items still queued, devices not deleted, symbolic links created by the
+ * image still present. Bugchecks DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS
+ * (0xCE) naming the driver; returns when all is clean.
  */
 VOID IopCheckDriverUnload(PDRIVER_OBJECT DriverObject, PCSTR ImageName, PVOID Base, SIZE_T Size);
 
@@ -173,9 +170,9 @@ NTSTATUS IopSetupReadWrite(PIRP Irp, PDEVICE_OBJECT dev, UCHAR major, PVOID buff
 
 /* ======================= machine-level state (io_misc.c) =========================== */
 
-/* Start the I/O manager: namespace, IRP tracking, the I/O timer and the work queue;
- * ParallelCount = the machine's parallel ports. */
-NTSTATUS IopInitialize(ULONG ParallelPorts);
+/* Start the I/O manager: namespace, IRP tracking, the I/O timer and the work queue.
+ * The configuration counts start at 0 (drivers add their devices, as parport does). */
+NTSTATUS IopInitialize(void);
 /* IRP_MJ_SHUTDOWN to every device registered for it (last registered first). */
 VOID IopShutdownNotify(void);
 /* Stop the I/O timer and the work queue, free the tracking and the namespace. */

@@ -29,6 +29,7 @@ typedef enum iop_irp_state {
     IOP_IRP_FREED,      /* freed; memory quarantined */
 } iop_irp_state;
 
+typedef struct iop_irp_rec iop_irp_rec;
 struct iop_irp_rec {
     iop_irp_rec *hash_next;
     LIST_ENTRY link;          /* every record, oldest first */

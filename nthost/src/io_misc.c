@@ -8,17 +8,16 @@
 
 static CONFIGURATION_INFORMATION iop_config;
 
-/* The device counts of the machine. ParallelCount is the number of parallel ports the
- * machine description has (set at boot). */
+/* The device counts of the machine, kept by the drivers that create the devices (NT's
+ * parport adds one to ParallelCount per port it finds). */
 PCONFIGURATION_INFORMATION NTAPI IoGetConfigurationInformation(VOID)
 {
     return &iop_config;
 }
 
-NTSTATUS IopInitialize(ULONG ParallelPorts)
+NTSTATUS IopInitialize(void)
 {
     memset(&iop_config, 0, sizeof(iop_config));
-    iop_config.ParallelCount = ParallelPorts;
     iop_config.Version = sizeof(iop_config);
     IopIrpInitialize();
     IopDeviceInitialize();

@@ -10,14 +10,12 @@
  * and every hand-over is a mutex hand-over (which also gives the sanitizers the
  * happens-before edges they need).
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ex_internal.h"
 #include "io_internal.h"
 #include "ki.h"
 #include "ob_internal.h"

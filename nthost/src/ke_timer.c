@@ -8,8 +8,6 @@
  * thread's, a stall, or the idle thread's jump). An expiring timer is signalled, its
  * DPC queued, and a periodic one re-armed.
  */
-#include <time.h>
-
 #include "ki.h"
 
 /* Tick length as KeQueryTimeIncrement reports it: 15.625 ms (100 ns units), the
@@ -95,6 +93,9 @@ BOOLEAN NTAPI KeReadStateTimer(PKTIMER Timer)
     return Timer->Header.SignalState > 0;
 }
 
+/* Machine time of the last walk over the waiting threads (KiExpireTimers). */
+static sim_time_t KipWaitsScannedAt = UINT64_MAX;
+
 /* KiExpireTimers: fire due timers and time out due waits. */
 VOID KiExpireTimers(void)
 {
@@ -119,6 +120,14 @@ VOID KiExpireTimers(void)
             KeInsertQueueDpc(t->Dpc, (PVOID)(ULONG_PTR)st.LowPart, (PVOID)(ULONG_PTR)(ULONG)st.HighPart);
         }
     }
+    /* A wait blocks only with its deadline after now, and only after a call here at
+     * that same now (KiWaitForObjects). So while the clock stands where the last walk
+     * left it, no wait can be due: skip the walk. Virtual time stands still between
+     * HAL accesses, and this runs at every delivery point (a null DeviceIoControl
+     * passes a dozen). */
+    if (now == KipWaitsScannedAt)
+        return;
+    KipWaitsScannedAt = now;
     for (PLIST_ENTRY e = Ki.ThreadList.Flink; e != &Ki.ThreadList; e = e->Flink) {
         PKTHREAD th = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);
         if (th->State == KiThreadWaiting && th->WaitHasDeadline && th->WaitDeadline <= now)

@@ -757,8 +757,9 @@ void svc_stop_all(void)
     }
     /* Drivers without DriverUnload (and those whose stop waits for a handle) stay
      * loaded until power-off, as on NT; power-off is now: their devices and driver
-     * object go without DriverUnload or the unload checks. The image stays mapped
-     * while a device is still open, since closing that handle calls into it. */
+     * object go without DriverUnload or the unload checks. While a device is still
+     * open the driver object and image stay, since closing that handle calls the
+     * driver's dispatch routines. */
     pthread_mutex_lock(&svc_mutex);
     svc_record *list = svc_records;
     svc_records = NULL;
@@ -780,10 +781,11 @@ void svc_stop_all(void)
             for (size_t i = 0; i < n; i++)
                 IoDeleteDevice(devs[i]);
             free(devs);
-            IopDeleteDriverObject(r->driver);
-            VfUnregisterImage(r->base);
-            if (!open)
+            if (!open) {
+                IopDeleteDriverObject(r->driver);
+                VfUnregisterImage(r->base);
                 dlclose(r->dl);
+            }
         }
         free(r);
     }

@@ -183,7 +183,7 @@ static BOOL w32_begin(w32_request *rq, PFILE_OBJECT fo, UCHAR major, LPOVERLAPPE
         SetLastError(ERROR_INVALID_PARAMETER);
         return FALSE;
     }
-    if (!rq->sync && ov->hEvent) {
+    if (ov && ov->hEvent) {
         ACCESS_MASK granted;
         rq->event = ObpLookupHandle(ov->hEvent, UserMode, &granted);
         if (!rq->event || !ObpIsObjectOfType(rq->event, ObpEventType)) {
@@ -250,6 +250,14 @@ static NTSTATUS w32_send(w32_request *rq, ULONG_PTR *info)
         irp->UserIosb = &rq->iosb;
         irp->UserEvent = &rq->done;
         irp->Flags |= IRP_SYNCHRONOUS_API;
+        if (rq->ov) {
+            rq->ov->Internal = (ULONG_PTR)STATUS_PENDING;
+            rq->ov->InternalHigh = 0;
+        }
+        if (rq->event) {
+            ObReferenceObject(rq->event);
+            KeClearEvent(rq->event);
+        }
     } else {
         rq->ov->Internal = (ULONG_PTR)STATUS_PENDING;
         rq->ov->InternalHigh = 0;
@@ -280,6 +288,16 @@ static NTSTATUS w32_send(w32_request *rq, ULONG_PTR *info)
         }
         *info = rq->iosb.Information;
         w32_unlock_file(rq->fo);
+        /* An OVERLAPPED given with a synchronous handle (for its offset) still gets
+         * the result and its event, as NtReadFile's status block and event. */
+        if (rq->ov) {
+            rq->ov->Internal = (ULONG_PTR)(ULONG)st;
+            rq->ov->InternalHigh = rq->iosb.Information;
+        }
+        if (rq->event) {
+            KeSetEvent(rq->event, IO_NO_INCREMENT, FALSE);
+            ObDereferenceObject(rq->event);
+        }
     } else {
         *info = rq->ov->InternalHigh;
     }
@@ -339,11 +357,8 @@ static BOOL w32_read_write(HANDLE h, UCHAR major, LPVOID buf, DWORD n, LPDWORD d
         return w32_abort(&rq, st);
     ULONG_PTR info = 0;
     st = w32_send(&rq, &info);
-    if (major == IRP_MJ_READ && st == STATUS_END_OF_FILE && rq.sync) {
-        /* A synchronous read at the end of the data succeeds with 0 bytes. */
-        SetLastError(ERROR_HANDLE_EOF);
-        return TRUE;
-    }
+    if (major == IRP_MJ_READ && st == STATUS_END_OF_FILE && rq.sync)
+        return TRUE; /* a synchronous read at the end of the data succeeds with 0 bytes */
     return w32_finish(&rq, st, info, done);
 }
 

@@ -52,8 +52,11 @@ static uint8_t nibble_now(const sim_key *k)
     return k->out_nib ? (uint8_t)(b >> 4) : (uint8_t)(b & 0x0F);
 }
 
-/* own_lines - the status (and data) lines the key drives, per the table of section 2. */
-static sim_periph_lines own_lines(const sim_key *k)
+/* own_lines - the status (and data) lines the key drives, per the table of section 2.
+   Inlined: returned from a call, the 7-byte struct was packed through a store and a
+   wider load that stalled store forwarding, a third of the simulator's time
+   (docs/PERFORMANCE.md). */
+static inline __attribute__((always_inline)) sim_periph_lines own_lines(const sim_key *k)
 {
     sim_periph_lines l = { false, true, true, true, true, false, 0xFF };
 

@@ -1357,6 +1357,14 @@ static void test_per_open_holds_port(void **state)
     (void)state;
     assert_int_equal(transact(h, DL1_CMD_ECHO, "held", 4, &resp), DL1_STATUS_OK);
     assert_int_equal(nthost_service_start("PortHog"), ERROR_BUSY);
+    {
+        /* A probe in the middle of the kept session still finds the key. */
+        DONG_INFO info;
+        DWORD bytes;
+        assert_true(dong_ioctl(h, IOCTL_DONG_GET_INFO, NULL, 0, &info, sizeof(info), &bytes));
+        assert_int_equal(info.Attached, DONG_PERIPHERAL_KEY);
+        assert_int_equal(transact(h, DL1_CMD_ECHO, "again", 5, &resp), DL1_STATUS_OK);
+    }
     close_dong(h);
     assert_int_equal(nthost_service_start("PortHog"), 0);
     assert_int_equal(nthost_service_stop("PortHog"), 0);

@@ -25,6 +25,7 @@
 #include "link_sim.h"
 #include "link_world.h"
 #include "fake1284.h"
+#include "floor.h"
 
 static DONG_LINK link_;
 static DONG_TRANSACT_REQUEST req_;
@@ -995,54 +996,14 @@ static void test_power_loss_in_page_write(void **state)
 
 /* ------------------------------------------------------------- performance */
 
-/* docs/LINK.md, "The floor": per byte and per transaction, from DL1.md. */
-#define T_BUSY   4000.0
-#define T_RSP    1000.0
-#define T_ANSWER 500.0    /* the simulated key's answer time */
-#define K_ECHO   10000.0
-
-static double grid(double t, double tio)
-{
-    double n = t / tio;
-    double whole = (double)(unsigned long)n;
-
-    return (whole < n ? whole + 1 : whole) * tio;
-}
-
-static double max2(double a, double b)
-{
-    return a > b ? a : b;
-}
-
-typedef struct floors {
-    double fwd_time, rev_time, fwd_acc, rev_acc, total_time, total_acc;
-} floors;
-
-static floors floor_for(double tio, bool byte_mode, unsigned frame)
-{
-    floors f;
-    double r = max2(grid(T_ANSWER, tio), tio);
-
-    f.fwd_acc = 4;
-    f.fwd_time = max2(T_BUSY + tio, 4 * tio);
-    if (byte_mode) {
-        f.rev_acc = 6;
-        f.rev_time = r + tio + max2(2 * tio, r) + 2 * tio;
-    } else {
-        f.rev_acc = tio >= T_RSP ? 6 : 8;
-        f.rev_time = 2 * (r + tio + (tio >= T_RSP ? tio : r + tio));
-    }
-    f.total_time = 3 * tio + (frame - 1) * f.fwd_time + T_BUSY + K_ECHO + frame * f.rev_time;
-    f.total_acc = frame * (f.fwd_acc + f.rev_acc) + 1 + (byte_mode ? 1 : 0);
-    return f;
-}
+/* The floors of docs/LINK.md, "The floor": bench/floor.c computes them from DL1.md. */
 
 static void echo512(ls_chip chip, unsigned access_ns, const char *name)
 {
     static UCHAR p[512];
     bool byte_mode = chip != LS_SPP;
     uint64_t a0, t0, da, dt;
-    floors f;
+    floor_pair f;
 
     up(chip, access_ns, LS_KEY);
     for (unsigned i = 0; i < sizeof p; i++)
@@ -1054,20 +1015,21 @@ static void echo512(ls_chip chip, unsigned access_ns, const char *name)
     da = ls_accesses() - a0;
     dt = ls_now_ns() - t0;
     assert_memory_equal(resp_.Payload, p, sizeof p);
-    f = floor_for(access_ns, byte_mode, 519);
+    f = floor_echo(byte_mode ? FLOOR_BYTE : FLOOR_NIBBLE, sizeof p, access_ns,
+                   (double)SIM_KEY_DEFAULT_ANSWER_NS);
     printf("LINK %-12s tIO=%4u ns  %s: accesses/byte %.3f (floor %.3f, x%.3f)  "
            "time/byte %.1f ns (floor %.1f, x%.3f)\n",
            name, access_ns, byte_mode ? "fwd+byte" : "fwd+nibble", da / 1038.0,
-           f.total_acc / 1038.0, da / f.total_acc, dt / 1038.0, f.total_time / 1038.0,
-           dt / f.total_time);
+           f.accesses / 1038.0, da / f.accesses, dt / 1038.0, f.ns / 1038.0,
+           dt / f.ns);
     if (access_ns >= 1000) {
-        assert_true(da <= 1.05 * f.total_acc);
-        assert_true(dt <= 1.05 * f.total_time);
+        assert_true(da <= 1.05 * f.accesses);
+        assert_true(dt <= 1.05 * f.ns);
     } else {
-        assert_true(dt <= 1.10 * f.total_time);
+        assert_true(dt <= 1.10 * f.ns);
     }
     /* Never below the floor: the floor would be wrong. */
-    assert_true(dt >= f.total_time * 0.999);
+    assert_true(dt >= f.ns * 0.999);
 }
 
 static void test_perf_echo512_isa_byte(void **state)

@@ -628,6 +628,67 @@ static void rtl_multi_sz_split(void **state)
     ZwClose(h);
 }
 
+/* SUBKEY entries with a routine enumerate the subkey; a missing subkey gives the
+ * following entries no values (defaults apply) unless it is REQUIRED; DELETE with a
+ * NULL name empties the key; long values and long expansions grow their buffers. */
+static void rtl_subkeys_enumeration_delete(void **state)
+{
+    (void)state;
+    qr_log log = { 0 };
+    ULONG dflt = 9, got = 0;
+    RTL_QUERY_REGISTRY_TABLE t[] = {
+        { record_routine, RTL_QUERY_REGISTRY_SUBKEY, L"Parameters", NULL, 0, NULL, 0 },
+        { NULL, RTL_QUERY_REGISTRY_SUBKEY, L"NoSuchSubkey", NULL, 0, NULL, 0 },
+        { NULL, RTL_QUERY_REGISTRY_DIRECT, L"Timeout", &got, REG_DWORD, &dflt, sizeof(dflt) },
+        { NULL, 0, NULL, NULL, 0, NULL, 0 },
+    };
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, L"ZwTest", t, &log, NULL), STATUS_SUCCESS);
+    assert_int_equal(log.calls, 1);                       /* Parameters\Timeout */
+    assert_int_equal(log.types[0], REG_DWORD);
+    assert_int_equal(got, 9);                             /* not found below NoSuchSubkey */
+    t[1].Flags |= RTL_QUERY_REGISTRY_REQUIRED;
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, L"ZwTest", t, &log, NULL),
+                     STATUS_OBJECT_NAME_NOT_FOUND);
+
+    /* A value larger than the enumeration's first buffer, and a long expansion. */
+    static WCHAR big[300];
+    for (int i = 0; i < 299; i++)
+        big[i] = (WCHAR)('a' + i % 26);
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, L"ZwTest\\Parameters", L"Big", REG_SZ, big,
+                                           sizeof(big)), STATUS_SUCCESS);
+    static const WCHAR expand[] = L"%LONG%%LONG%%LONG%";
+    assert_int_equal(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, L"ZwTest\\Parameters", L"Exp", REG_EXPAND_SZ,
+                                           (PVOID)expand, sizeof(expand)), STATUS_SUCCESS);
+    static WCHAR env[128];
+    memcpy(env, L"LONG=", 10);
+    for (int i = 0; i < 40; i++)
+        env[5 + i] = L'x';
+    UNICODE_STRING out = { 0 };
+    RTL_QUERY_REGISTRY_TABLE te[] = {
+        { NULL, RTL_QUERY_REGISTRY_DIRECT, L"Exp", &out, REG_NONE, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0, NULL, 0 },
+    };
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, L"ZwTest\\Parameters", te, NULL, env),
+                     STATUS_SUCCESS);
+    assert_int_equal(out.Length, 120 * sizeof(WCHAR));
+    ExFreePool(out.Buffer);
+
+    /* Enumerate-and-delete: every value is seen once, then the key is empty. */
+    memset(&log, 0, sizeof(log));
+    RTL_QUERY_REGISTRY_TABLE td[] = {
+        { record_routine, RTL_QUERY_REGISTRY_DELETE, NULL, NULL, 0, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0, NULL, 0 },
+    };
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, L"ZwTest\\Parameters", td, &log, NULL),
+                     STATUS_SUCCESS);
+    assert_int_equal(log.calls, 3);                       /* Timeout, Big, Exp */
+    memset(&log, 0, sizeof(log));
+    td[0].Flags = RTL_QUERY_REGISTRY_REQUIRED;            /* nothing left to enumerate */
+    assert_int_equal(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, L"ZwTest\\Parameters", td, &log, NULL),
+                     STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(log.calls, 0);
+}
+
 static NTSTATUS NTAPI failing_routine(PWSTR ValueName, ULONG ValueType, PVOID ValueData, ULONG ValueLength,
                                       PVOID Context, PVOID EntryContext)
 {
@@ -758,6 +819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rtl_routines_expand_and_subkeys, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_abort_delete_write, boot, shutdown_host),
         cmocka_unit_test_setup_teardown(rtl_multi_sz_split, boot, shutdown_host),
+        cmocka_unit_test_setup_teardown(rtl_subkeys_enumeration_delete, boot, shutdown_host),
         cmocka_unit_test(flush_and_shutdown_save),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

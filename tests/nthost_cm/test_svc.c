@@ -39,6 +39,12 @@ static const char services_reg[] =
     "  72,00,69,00,76,00,65,00,72,00,73,00,5c,00,53,00,76,00,63,00,50,00,6c,00,61,00,69,00,6e,00,2e,00,73,00,\\\r\n"
     "  79,00,73,00,00,00\r\n"
     /* Windows file names ignore case: SVCNOUNLOAD.SYS is SvcNoUnload.so. */
+    /* Start 1 (system): started before every Start 2 service, whatever the groups. */
+    SERVICES "SvcBoot]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:1\r\n"
+    SERVICES "SvcUndef]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
+    SERVICES "SvcNoEntry]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
+    SERVICES "SvcGarbage]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
+    SERVICES "SvcWin32]\r\n\"Type\"=dword:10\r\n\"Start\"=dword:3\r\n"
     SERVICES "SvcNoUnload]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n"
     "\"ImagePath\"=\"system32\\\\DRIVERS\\\\SVCNOUNLOAD.SYS\"\r\n"
     SERVICES "SvcFail]\r\n\"Type\"=dword:1\r\n\"Start\"=dword:3\r\n\"ErrorControl\"=dword:1\r\n"
@@ -166,8 +172,8 @@ static void boot_starts_in_group_order(void **state)
     (void)state;
     char *order = report_string("Order");
     assert_non_null(order);
-    /* Parallel arbitrator, then Extended Base, then the ungrouped one. */
-    assert_string_equal(order, "SvcArb;SvcExt;SvcPlain;");
+    /* Start 1 first; then Parallel arbitrator, Extended Base, and the ungrouped one. */
+    assert_string_equal(order, "SvcBoot;SvcArb;SvcExt;SvcPlain;");
     free(order);
     char *path = report_string("SvcArbPath");
     assert_non_null(path);
@@ -196,8 +202,8 @@ static void boot_starts_in_group_order(void **state)
     assert_int_equal(nthost_service_query("Nope", &st), W_SERVICE_DOES_NOT_EXIST);
     /* Every driver service is listed (the EventLog key, without a Type, is not). */
     int running = 0;
-    assert_int_equal(nthost_service_list(count_running, &running), 14);
-    assert_int_equal(running, 3);
+    assert_int_equal(nthost_service_list(count_running, &running), 18);   /* SvcWin32 is no driver */
+    assert_int_equal(running, 4);
 
     /* The default ServiceGroupOrder was installed: arbitrator before Extended Base. */
     UNICODE_STRING list = { 0 };
@@ -246,7 +252,7 @@ static void demand_start_stop(void **state)
     /* A stopped driver starts again: a fresh load and DriverEntry. */
     assert_int_equal(nthost_service_start("SvcArb"), 0);
     char *order = report_string("Order");
-    assert_string_equal(order, "SvcArb;SvcExt;SvcPlain;SvcNoUnload;SvcArb;");
+    assert_string_equal(order, "SvcBoot;SvcArb;SvcExt;SvcPlain;SvcNoUnload;SvcArb;");
     free(order);
     assert_int_equal(nthost_service_stop("SvcArb"), 0);
     char *after = nthost_namespace_snapshot();
@@ -317,6 +323,16 @@ static void start_failures(void **state)
     assert_int_equal(nthost_service_start("SvcDisabled"), W_SERVICE_DISABLED);
     assert_int_equal(nthost_service_start("SvcDepends"), W_SERVICE_DEPENDENCY_FAIL);
 
+    /* Images NT would refuse: an unresolved import (STATUS_DRIVER_ENTRYPOINT_NOT_FOUND),
+     * no entry point or not an image at all (STATUS_INVALID_IMAGE_FORMAT). */
+    assert_int_equal(nthost_service_start("SvcUndef"), 127u);            /* ERROR_PROC_NOT_FOUND */
+    assert_int_equal(nthost_service_start("SvcNoEntry"), 193u);          /* ERROR_BAD_EXE_FORMAT */
+    assert_int_equal(nthost_service_start("SvcGarbage"), 193u);
+    assert_int_equal(nthost_service_start("SvcWin32"), 50u);             /* ERROR_NOT_SUPPORTED */
+    char *snap = nthost_namespace_snapshot();
+    assert_null(strstr(snap, "SvcUndef"));
+    assert_null(strstr(snap, "SvcNoEntry"));
+    free(snap);
     size_t before = nthost_errlog_count();
     assert_int_equal(nthost_service_start("SvcMissing"), W_FILE_NOT_FOUND);
     assert_int_equal(nthost_errlog_count(), before + 1);

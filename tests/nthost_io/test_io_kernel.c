@@ -198,6 +198,14 @@ static void device_initializing_until_driver_entry_returns(void **state)
     assert_int_equal(open_device(L"\\Device\\TstInit", &fo, &got), STATUS_SUCCESS);
     assert_ptr_equal(got, dev);
     ObDereferenceObject(fo);
+    /* A device created later keeps the flag until its driver clears it (NT's rule). */
+    PDEVICE_OBJECT later = rig_device(drv, L"\\Device\\TstInitLater", 0, 0);
+    assert_true(later->Flags & DO_DEVICE_INITIALIZING);
+    assert_int_equal(open_device(L"\\Device\\TstInitLater", &fo, &got), STATUS_NO_SUCH_DEVICE);
+    later->Flags &= ~DO_DEVICE_INITIALIZING;
+    assert_int_equal(open_device(L"\\Device\\TstInitLater", &fo, &got), STATUS_SUCCESS);
+    ObDereferenceObject(fo);
+    IoDeleteDevice(later);
     IoDeleteDevice(dev);
     rig_driver_gone(drv);
 }

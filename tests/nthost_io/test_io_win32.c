@@ -238,6 +238,20 @@ static void overlapped_read_completes_through_event(void **state)
     assert_int_equal(n, 2);
     assert_memory_equal(buf, "pq", 2);
 
+    /* An OVERLAPPED with a synchronous handle: the call waits, and the OVERLAPPED
+     * and its event get the result too. */
+    OVERLAPPED ov3;
+    memset(&ov3, 0, sizeof(ov3));
+    ov3.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_true(WriteFile(sh, "s", 1, &n, &ov3));
+    assert_int_equal(n, 1);
+    assert_int_equal(ov3.Internal, STATUS_SUCCESS_W32);
+    assert_int_equal(ov3.InternalHigh, 1);
+    assert_int_equal(WaitForSingleObject(ov3.hEvent, 0), WAIT_OBJECT_0);
+    assert_true(ReadFile(sh, buf, sizeof(buf), &n, NULL));
+    assert_int_equal(n, 1);
+    CloseHandle(ov3.hEvent);
+
     /* A request on an overlapped handle needs its OVERLAPPED. */
     assert_false(ReadFile(ah, buf, sizeof(buf), &n, NULL));
     assert_int_equal(GetLastError(), ERROR_INVALID_PARAMETER);

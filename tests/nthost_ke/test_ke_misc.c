@@ -205,7 +205,12 @@ static void test_object_reference_counting(void **state)
     assert_int_equal(ObReferenceObjectByPointer(obj, 0, &test_type, KernelMode), STATUS_SUCCESS);
     assert_int_equal(ObReferenceObjectByPointer(obj, 0, *PsThreadType, KernelMode), STATUS_OBJECT_TYPE_MISMATCH);
     HANDLE h;
+    ULONG handles = ObpOpenHandleCount();
     assert_int_equal(ObpCreateHandle(obj, 0, 0, &h), STATUS_SUCCESS);
+    assert_int_equal(ObpOpenHandleCount(), handles + 1);
+    assert_ptr_equal(ObpGetObjectType(obj), &test_type);
+    assert_true(ObpIsObjectOfType(obj, &test_type));
+    assert_false(ObpIsObjectOfType(obj, *PsThreadType));
     assert_int_equal(ObpPointerCount(obj), 3);
     ObDereferenceObject(obj);
     ObDereferenceObject(obj);
@@ -221,6 +226,27 @@ static void test_object_reference_counting(void **state)
     KeLowerIrql(old);
     assert_int_equal(deleted, 1);
     assert_int_equal(ObpLiveObjectCount(&test_type), 0);
+    assert_int_equal(ObpOpenHandleCount(), handles);
+}
+
+static void test_win32_style_semaphore_object(void **state)
+{
+    (void)state;
+    PKSEMAPHORE s;
+    HANDLE h;
+    assert_int_equal(ExpCreateSemaphoreObject(1, 2, &s), STATUS_SUCCESS);
+    assert_int_equal(ObpCreateHandle(s, GENERIC_ALL, 0, &h), STATUS_SUCCESS);
+    ObDereferenceObject(s);
+    PDISPATCHER_HEADER wait = ObpWaitObject(ObpLookupHandle(h, UserMode, NULL));
+    assert_ptr_equal(wait, &s->Header);
+    PVOID objs[1] = { wait };
+    LARGE_INTEGER zero = { .QuadPart = 0 };
+    assert_int_equal(KiWaitForObjects(1, objs, WaitAny, UserRequest, UserMode, &zero, NULL, "test"), STATUS_WAIT_0);
+    assert_int_equal(KiWaitForObjects(1, objs, WaitAny, UserRequest, UserMode, &zero, NULL, "test"), STATUS_TIMEOUT);
+    ACCESS_MASK granted;
+    ObpLookupHandle(h, UserMode, &granted);
+    assert_int_equal(granted, SEMAPHORE_ALL_ACCESS); /* GENERIC_ALL mapped */
+    assert_int_equal(ZwClose(h), STATUS_SUCCESS);
 }
 
 static void test_reference_object_by_name(void **state)
@@ -236,7 +262,7 @@ static void test_reference_object_by_name(void **state)
     deleted = 0;
     assert_int_equal(ObpNsInitialize(), STATUS_SUCCESS);
     assert_int_equal(ObpCreateObject(&test_type, 8, &obj), STATUS_SUCCESS);
-    assert_int_equal(ObpNsInsertObject(&name, OB_NS_OTHER, "Test", obj), STATUS_SUCCESS);
+    assert_int_equal(ObpNsInsertObject(&name, OB_NS_DEVICE, "Test", obj), STATUS_SUCCESS);
     assert_int_equal(
         ObReferenceObjectByName(&name, OBJ_CASE_INSENSITIVE, NULL, 0, &test_type, KernelMode, NULL, &found),
                      STATUS_SUCCESS);
@@ -258,7 +284,7 @@ static void test_reference_object_by_name(void **state)
     ObDereferenceObject(found);
     assert_int_equal(ObpNsRemove(&link, OB_NS_SYMLINK, NULL), STATUS_SUCCESS);
     assert_int_equal(ObpPointerCount(obj), 1);
-    assert_int_equal(ObpNsRemove(&name, OB_NS_OTHER, obj), STATUS_SUCCESS);
+    assert_int_equal(ObpNsRemove(&name, OB_NS_DEVICE, obj), STATUS_SUCCESS);
     ObDereferenceObject(obj);
     assert_int_equal(deleted, 1);
     ObpNsTeardown();
@@ -288,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_dbgprint_nt_conversions),
         cmocka_unit_test(test_corrupt_list_fails_fast),
         cmocka_unit_test_setup_teardown(test_object_reference_counting, rig_boot, rig_halt),
+        cmocka_unit_test_setup_teardown(test_win32_style_semaphore_object, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_reference_object_by_name, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_random_is_reproducible, rig_boot, rig_halt),
     };

@@ -5,6 +5,8 @@
  */
 #include <pthread.h>
 
+#include <stdlib.h>
+
 #include "ke_rig.h"
 
 #define RACE_ITERATIONS 200
@@ -112,6 +114,9 @@ static void test_host_thread_attaches(void **state)
 
 int main(void)
 {
+    /* These tests choose their own preemption modes: a race-hunting seed from the
+     * environment would change what they measure. */
+    unsetenv("NTHOST_PREEMPT_SEED");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_robin_alone_hides_the_race),
         cmocka_unit_test(test_random_preemption_exposes_race_reproducibly),

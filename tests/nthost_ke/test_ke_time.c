@@ -4,6 +4,8 @@
  * KeQuery* routines; HAL port routing and interrupts from the bus; preemption.
  * Nothing here measures host time: machine time is asserted instead.
  */
+#include <stdlib.h>
+
 #include "ke_rig.h"
 
 static void test_wait_timeout_advances_machine_time(void **state)
@@ -415,6 +417,9 @@ static void test_no_preemption_at_dispatch_level(void **state)
 
 int main(void)
 {
+    /* These tests count polls per quantum: a race-hunting seed from the environment
+     * would change what they measure. */
+    unsetenv("NTHOST_PREEMPT_SEED");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wait_timeout_advances_machine_time, rig_boot, rig_halt),
         cmocka_unit_test_setup_teardown(test_absolute_timeout, rig_boot, rig_halt),

@@ -10,6 +10,9 @@
  *   LPT2 0x278 spp printer                            -> \Device\Parallel1, DongLpt2
  *   LPT3 0x3BC ecp nothing                            -> \Device\Parallel2, DongLpt3
  *
+ * (one test puts LPT2's printer on an ECP chip of a PCIe card). Some tests run again
+ * with nthost's random preemption (PORT_SHARING_SEED picks the seed).
+ *
  * What a printer received is read from the simulated machine (sim/printer.h), what
  * the key saw from its counters (sim/key.h).
  */
@@ -50,6 +53,8 @@
 #define SERVICES       "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\"
 
 typedef struct fixture {
+    uint64_t preempt_seed;      /* 0: round-robin only */
+    const char *lpt2;           /* LPT2's chip and bus lines */
     char dir[256];
     char machine[300];
     char extra_reg[300];
@@ -86,6 +91,7 @@ static void boot(fixture *fx, const char *extra)
     cfg.time_mode = NTHOST_TIME_VIRTUAL;
     cfg.verifier = NTHOST_VERIFIER_ON;
     cfg.driver_dir = DRIVER_DIR;
+    cfg.preempt_seed = fx->preempt_seed;
     err = nthost_boot(&cfg);
     if (err != NULL) {
         fail_msg("nthost_boot: %s", err);
@@ -93,7 +99,7 @@ static void boot(fixture *fx, const char *extra)
 }
 
 /* Extra: "" boots with the service files only; NULL does not boot. */
-static int setup_with(void **state, const char *extra)
+static int setup_machine(void **state, const char *extra, uint64_t preempt_seed, const char *lpt2)
 {
     fixture *fx = calloc(1, sizeof(*fx));
     char text[1024];
@@ -101,6 +107,8 @@ static int setup_with(void **state, const char *extra)
     if (fx == NULL) {
         return -1;
     }
+    fx->preempt_seed = preempt_seed;
+    fx->lpt2 = lpt2;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/port_sharing.XXXXXX");
     if (mkdtemp(fx->dir) == NULL) {
         return -1;
@@ -109,9 +117,9 @@ static int setup_with(void **state, const char *extra)
     snprintf(text, sizeof(text),
              "[LPT1]\nbase = 0x378\nirq = 7\nchip = ps2\nattach = key+printer\n"
              "key.image = %s/lpt1.img\nkey.serial = 444C310000000001\nkey.secret = " KEY_SECRET_HEX "\n"
-             "[LPT2]\nbase = 0x278\nirq = 5\nchip = spp\nattach = printer\n"
+             "[LPT2]\nbase = 0x278\nirq = 5\n%sattach = printer\n"
              "[LPT3]\nbase = 0x3BC\nirq = 7\nchip = ecp\nattach = none\n",
-             fx->dir);
+             fx->dir, fx->lpt2);
     snprintf(fx->machine, sizeof(fx->machine), "%s/machine.ini", fx->dir);
     write_file(fx->machine, text);
     if (extra != NULL) {
@@ -121,9 +129,28 @@ static int setup_with(void **state, const char *extra)
     return 0;
 }
 
+static int setup_with(void **state, const char *extra)
+{
+    return setup_machine(state, extra, 0, "chip = spp\n");
+}
+
+/* LPT2 an ECP chip on a PCIe card: registers take 0.25 us, not 1 us. */
+static int setup_fast_port(void **state)
+{
+    return setup_machine(state, "", 0, "chip = ecp\nbus = pcie\n");
+}
+
 static int setup(void **state)
 {
     return setup_with(state, "");
+}
+
+/* Random preemption at preemption points, with a fixed seed so that a failure
+ * reproduces; PORT_SHARING_SEED chooses another one. */
+static int setup_preempt(void **state)
+{
+    const char *seed = getenv("PORT_SHARING_SEED");
+    return setup_machine(state, "", seed != NULL ? strtoull(seed, NULL, 0) : 0x5EED0008u, "chip = spp\n");
 }
 
 /* The machine and state directory only: the test runs dongctl, its own machine. */
@@ -479,6 +506,28 @@ static void test_print_lpt2(void **state)
     assert_int_equal(sim_printer_lost_strobes(printer_of(1)), 0);
     /* Never more than 50 us at raised IRQL. */
     assert_int_equal(nthost_verifier_warnings(), warnings);
+}
+
+/* The same on a fast port (0.25 us per register access): the stalls keep the
+ * handshake's 0.5 us minimums, and DongLpt's probe of the ECP chip before does not
+ * disturb printing. */
+static void test_print_fast_port(void **state)
+{
+    static uint8_t doc[6000];
+    const uint8_t *got;
+    DWORD written = 0;
+    HANDLE h;
+
+    (void)state;
+    make_document(doc, sizeof(doc), 13);
+    h = open_name("LPT2", 0);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    assert_true(WriteFile(h, doc, sizeof(doc), &written, NULL));
+    assert_int_equal(written, sizeof(doc));
+    assert_int_equal(received(1, &got), sizeof(doc));
+    assert_memory_equal(got, doc, sizeof(doc));
+    assert_int_equal(sim_printer_lost_strobes(printer_of(1)), 0);
+    CloseHandle(h);
 }
 
 /* IOCTL_PAR_QUERY_INFORMATION for each printer state and for an empty port. */
@@ -983,6 +1032,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_parameter, setup_bad_timeout, teardown),
         cmocka_unit_test_setup_teardown(test_open_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_lpt2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_print_fast_port, setup_fast_port, teardown),
         cmocka_unit_test_setup_teardown(test_query_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_fails_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paper_out_times_out, setup_short_timeout, teardown),
@@ -992,6 +1042,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_works_while_print_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_waits_for_port, setup_key_holds_port, teardown),
         cmocka_unit_test_setup_teardown(test_print_and_authenticate_lpt1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_print_and_authenticate_lpt1, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_close_cancels_waiting_write, setup_preempt, teardown),
+        cmocka_unit_test_setup_teardown(test_key_works_while_print_waits, setup_preempt, teardown),
         cmocka_unit_test_setup_teardown(test_dos_name_alias, setup_com9, teardown),
         cmocka_unit_test_setup_teardown(test_lpt1_taken_by_printer, setup_lpt1_late, teardown),
         cmocka_unit_test_setup_teardown(test_lpt1_taken_by_dongle, setup_lpt1_early, teardown),

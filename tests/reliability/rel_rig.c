@@ -83,7 +83,9 @@ void rig_shutdown(rel_rig *r)
     nthost_service_status st;
     char *names;
 
-    assert_int_equal(nthost_service_stop("DongLpt"), 0);
+    assert_int_equal(nthost_service_query("DongLpt", &st), 0);
+    if (st.state != NTHOST_SERVICE_STOPPED)
+        assert_int_equal(nthost_service_stop("DongLpt"), 0);
     assert_int_equal(nthost_service_query("DongLpt", &st), 0);
     assert_int_equal(st.state, NTHOST_SERVICE_STOPPED);
     names = nthost_namespace_snapshot();

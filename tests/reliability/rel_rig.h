@@ -38,7 +38,7 @@ extern const char *const rig_mode_name[RIG_PORTS];
    .reg lines for Services\DongLpt\Parameters, or NULL. preempt_seed: 0 or the seed of
    nthost's random preemption. Fails the cmocka test on error. */
 void rig_boot(rel_rig *r, const char *extra_params, uint64_t preempt_seed);
-/* Stop DongLpt (no handle may be open) and check that the namespace and the pool are
+/* Stop DongLpt unless it is stopped already (no handle may be open) and check that the namespace and the pool are
    back to what they were before it started; then shut nthost down. */
 void rig_shutdown(rel_rig *r);
 

@@ -119,6 +119,40 @@ run_result run_dongctl(const char *arg0, ...)
     return r;
 }
 
+int run_start(const char *arg0, ...)
+{
+    const char *argv[MAX_ARGS + 2];
+    const char *bin = getenv("DONGCTL");
+    va_list ap;
+    int argc = 1;
+
+    assert_non_null(bin);
+    argv[0] = bin;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a && argc <= MAX_ARGS; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+            _exit(126);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return (int)pid;
+}
+
+int run_wait(int pid)
+{
+    int st;
+    assert_int_equal(waitpid((pid_t)pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 void run_free(run_result *r)
 {
     free(r->out);

@@ -26,6 +26,11 @@ const char *state_dir(void);
 run_result run_dongctl(const char *arg0, ...);
 void run_free(run_result *r);
 
+/* Start $DONGCTL with the given arguments (NULL-terminated) in the background,
+   output discarded; run_wait returns its exit code. */
+int run_start(const char *arg0, ...);
+int run_wait(int pid);
+
 /* True when text is exactly one well-formed JSON value (plus whitespace). */
 bool json_valid(const char *text);
 

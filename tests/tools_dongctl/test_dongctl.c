@@ -283,6 +283,29 @@ static void test_counter(void **state)
     run_free(&r);
 }
 
+/*
+ * test_concurrent_runs — dongctl runs started together take turns with the key
+ * state, like programs sharing one physical key: no decrement is lost.
+ */
+static void test_concurrent_runs(void **state)
+{
+    enum { RUNS = 6 };
+    int pids[RUNS];
+    (void)state;
+
+    run_result r = run_dongctl("counter", "set", "5", "100", NULL);
+    expect(&r, EXIT_OK, "counter set");
+    run_free(&r);
+    for (int i = 0; i < RUNS; i++)
+        pids[i] = run_start("counter", "dec", "5", "3", NULL);
+    for (int i = 0; i < RUNS; i++)
+        assert_int_equal(run_wait(pids[i]), EXIT_OK);
+    r = run_dongctl("counter", "read", "5", NULL);
+    expect(&r, EXIT_OK, "counter read");
+    expect_in(r.out, "counter 5 = 82", "every decrement counted once");
+    run_free(&r);
+}
+
 /* ---- the other subcommands ------------------------------------------------------------------ */
 
 static void test_echo_stats_reset(void **state)
@@ -500,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_file_many_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_echo_stats_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),

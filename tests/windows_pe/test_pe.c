@@ -470,7 +470,8 @@ static void test_package(void **state)
         snprintf(path, sizeof path, "%s/%s/donglpt.inf", env("DONG_WINDOWS_DIR"), flavours[f]);
         char *inf = slurp(path);
         static const char *const must[] = {
-            "[DefaultInstall]", "[DefaultInstall.Services]",
+            "[DefaultInstall]", "[DefaultInstall.Services]", "[DefaultUninstall]",
+            "[DefaultUninstall.Services]", "DelService = DongLpt,0x00000200",
             "AddService = DongLpt,,DongLpt.Service,DongLpt.EventLog",
             "ServiceType    = 1\r\n", "LoadOrderGroup = \"Extended Base\"",
             "ServiceBinary  = %12%\\donglpt.sys",

@@ -112,6 +112,30 @@ unsigned nthost_verifier_warnings(void);
 /* Exit status of a process that bugchecked (docs/INTERNALS.md). */
 #define NTHOST_BUGCHECK_EXIT 66
 
+/* ======================= security (rel: se_access.c) =============================== */
+
+/* Who a Win32 caller is. nthost hosts every caller in one process, so the token is
+ * per host thread: the thread's Win32 calls, and the dispatch routines they reach,
+ * run with it. A thread that never sets one is an administrator (the booting thread,
+ * Win32 and system threads), so hosts that do not care see no change.
+ *   - Opening a device checks the requested access against the device's security
+ *     descriptor: NT's default for a named legacy device (System and Administrators:
+ *     all access; Everyone: read, write, execute, READ_CONTROL, SYNCHRONIZE), so a
+ *     user asking for more (DELETE, WRITE_DAC, GENERIC_ALL ...) gets ACCESS_DENIED.
+ *   - SeSinglePrivilegeCheck(.., UserMode) answers from the token: an administrator
+ *     holds the privileges Windows gives Administrators (SeLoadDriverPrivilege,
+ *     SeSecurityPrivilege, SeBackupPrivilege ...; not SeTcbPrivilege), a user only
+ *     SeChangeNotifyPrivilege, SeShutdownPrivilege and SeUndockPrivilege. KernelMode
+ *     requests pass every check, as on NT. */
+typedef enum nthost_identity {
+    NTHOST_IDENTITY_ADMIN = 0, /* a member of Administrators */
+    NTHOST_IDENTITY_USER       /* a standard user (Everyone, Users) */
+} nthost_identity;
+
+/* Set / read the calling host thread's identity. */
+void nthost_set_identity(nthost_identity id);
+nthost_identity nthost_get_identity(void);
+
 /* ======================= services and event log (cm) =============================== */
 
 /* The registry as .reg files (the format regedit imports). Import is all or nothing:
