@@ -34,7 +34,7 @@ endef
 .PHONY: all deps deps-windows deps-fuzz free run check check-fast check-sanitize check-asan check-tsan windows bench fuzz clean
 
 all: deps
-	cmake -S . -B $(BUILD)/checked -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B $(BUILD)/checked -DCMAKE_BUILD_TYPE=Debug -DDONG_WINDOWS_DIR=$(CURDIR)/$(BUILD)/windows >/dev/null
 	cmake --build $(BUILD)/checked -j$(JOBS)
 
 deps:

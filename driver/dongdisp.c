@@ -83,7 +83,7 @@ NTSTATUS NTAPI DongDispatchCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     PFILE_OBJECT fileObject = IoGetCurrentIrpStackLocation(Irp)->FileObject;
     PDONG_FILE file;
 
-    if (extension->Stopping) {
+    if (extension->Queue.Stopping) {
         return DongCompleteRequest(Irp, STATUS_DEVICE_REMOVED, 0);
     }
     if (fileObject->FileName.Length != 0) {
@@ -98,7 +98,7 @@ NTSTATUS NTAPI DongDispatchCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     fileObject->FsContext = file;
     InterlockedIncrement(&extension->OpenCount);
     if (extension->AllocatePerOpen) {
-        DongWakeWorker(extension);
+        KlWakeWorker(&extension->Queue);
     }
     return DongCompleteRequest(Irp, STATUS_SUCCESS, 0);
 }
@@ -114,11 +114,11 @@ NTSTATUS NTAPI DongDispatchCleanup(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     PDONG_EXTENSION extension = DONG_EXTENSION_OF(DeviceObject);
 
-    DongCancelFileRequests(extension, IoGetCurrentIrpStackLocation(Irp)->FileObject);
+    KlCancelFileRequests(&extension->Queue, IoGetCurrentIrpStackLocation(Irp)->FileObject);
     if (InterlockedDecrement(&extension->OpenCount) == 0 && extension->AllocatePerOpen) {
         DongSyncWithWorker(extension);     /* the port is back with parport on return */
     } else {
-        DongWakeWorker(extension);
+        KlWakeWorker(&extension->Queue);
     }
     return DongCompleteRequest(Irp, STATUS_SUCCESS, 0);
 }
@@ -162,7 +162,7 @@ NTSTATUS NTAPI DongDispatchReadWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     if (!NT_SUCCESS(status)) {
         return DongCompleteRequest(Irp, status, 0);
     }
-    return DongQueueRequest(extension, Irp);
+    return KlQueueRequest(&extension->Queue, Irp);
 }
 
 /*
@@ -270,7 +270,7 @@ NTSTATUS NTAPI DongDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     if (outputLength < needOutput) {
         return DongCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
     }
-    return DongQueueRequest(extension, Irp);
+    return KlQueueRequest(&extension->Queue, Irp);
 }
 
 /*
@@ -281,6 +281,6 @@ NTSTATUS NTAPI DongDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
  */
 NTSTATUS NTAPI DongDispatchShutdown(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
-    DongStopWorker(DONG_EXTENSION_OF(DeviceObject));
+    KlStopWorker(&DONG_EXTENSION_OF(DeviceObject)->Queue);
     return DongCompleteRequest(Irp, STATUS_SUCCESS, 0);
 }

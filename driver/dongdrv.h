@@ -18,6 +18,7 @@
 
 #include <ntddk.h>
 #include <parallel.h>
+#include "ddklib.h"
 #include "donglpt.h"
 #include "donglptmsg.h"
 #include "dl1link.h"
@@ -70,9 +71,7 @@ typedef struct _DONG_EXTENSION {
     WCHAR AliasNameBuffer[DONG_NAME_CHARS + 16];
 
     /* parport: the port device, referenced through a file object until unload. */
-    PFILE_OBJECT PortFileObject;
-    PDEVICE_OBJECT PortDeviceObject;
-    PARALLEL_PORT_INFORMATION PortInfo;
+    KL_PORT Port;
     ULONG HardwareCapabilities;         /* PPT_* */
     BOOLEAN PortOwned;                  /* worker thread only */
 
@@ -82,24 +81,17 @@ typedef struct _DONG_EXTENSION {
     KSPIN_LOCK TimeoutLock;
     DONG_TIMEOUTS Timeouts;
 
-    /* Requests waiting for the worker: a cancel-safe queue. */
-    IO_CSQ Csq;
-    KSPIN_LOCK QueueLock;
-    LIST_ENTRY PendingList;
-    ULONG PendingCount;                 /* under QueueLock */
+    /* Requests waiting for the worker, and the worker thread. */
+    KL_QUEUE Queue;
     LONG OpenCount;                     /* handles open (interlocked) */
-    BOOLEAN Stopping;                   /* no new requests; worker exits */
-    KEVENT WakeEvent;                   /* synchronization: "look at the queue" */
     LONG PassRequested;                 /* DongSyncWithWorker: passes asked for ... */
     LONG PassCompleted;                 /* ... and the last one the worker finished */
     KEVENT PassEvent;                   /* notification: a pass finished */
-    PVOID WorkerThread;                 /* referenced thread object */
 
     /* Worker-thread-only state. */
     DONG_LINK Link;
     ULONG LastAttached;                 /* DONG_PERIPHERAL_* of the last probe, or ~0 */
     ULONG Requests;
-    ULONG PortWaits;
 } DONG_EXTENSION, *PDONG_EXTENSION;
 
 /* donginit.c */
@@ -118,11 +110,7 @@ BOOLEAN DongTimeoutsValid(const DONG_TIMEOUTS *Timeouts);
 
 /* dongqueue.c - the cancel-safe queue and the worker thread */
 VOID DongInitializeQueue(PDONG_EXTENSION Extension);
-NTSTATUS DongQueueRequest(PDONG_EXTENSION Extension, PIRP Irp);
-VOID DongCancelFileRequests(PDONG_EXTENSION Extension, PFILE_OBJECT FileObject);
 NTSTATUS DongStartWorker(PDONG_EXTENSION Extension);
-VOID DongStopWorker(PDONG_EXTENSION Extension);
-VOID DongWakeWorker(PDONG_EXTENSION Extension);
 BOOLEAN DongWorkerWantsPort(PDONG_EXTENSION Extension);
 VOID DongSyncWithWorker(PDONG_EXTENSION Extension);
 
@@ -132,14 +120,11 @@ VOID DongProcessRequest(PDONG_EXTENSION Extension, PIRP Irp);
 
 /* dongport.c - the parport connection */
 NTSTATUS DongConnectPort(PDONG_EXTENSION Extension);
-VOID DongDisconnectPort(PDONG_EXTENSION Extension);
-VOID DongAskPortForName(PDONG_EXTENSION Extension, PUNICODE_STRING Name);
 NTSTATUS DongAcquirePort(PDONG_EXTENSION Extension, ULONG WaitMs);
 VOID DongReleasePort(PDONG_EXTENSION Extension);
 
 /* donglog.c - event log */
 VOID DongLogEvent(PVOID IoObject, ULONG LogLevel, NTSTATUS ErrorCode, NTSTATUS FinalStatus,
                   UCHAR MajorFunction, ULONG UniqueValue, PCWSTR const *Strings, ULONG Count);
-PCWSTR DongFormatUlong(ULONG Value, ULONG Base, PWCH Buffer, USHORT BufferBytes);
 
 #endif /* DONGDRV_H */

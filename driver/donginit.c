@@ -9,53 +9,14 @@
  */
 #include "dongdrv.h"
 
-#define DONG_PARAMETERS_SUFFIX  L"\\Parameters"
-#define DONG_DOS_DEVICES        L"\\DosDevices\\"
 
 static VOID NTAPI DongUnload(PDRIVER_OBJECT DriverObject);
 
-/* Room for a KEY_VALUE_PARTIAL_INFORMATION of a DWORD or a short string. */
-typedef union _DONG_VALUE_BUFFER {
+/* Room for a KEY_VALUE_PARTIAL_INFORMATION of a short string. */
+typedef union _DONG_STRING_VALUE {
     KEY_VALUE_PARTIAL_INFORMATION Info;
     UCHAR Bytes[sizeof(KEY_VALUE_PARTIAL_INFORMATION) + DONG_NAME_CHARS * sizeof(WCHAR)];
-} DONG_VALUE_BUFFER;
-
-/*
- * DongInitString - an empty counted string over Buffer (Bytes long, one WCHAR kept
- * for a terminating NUL).
- * IRQL: any.
- */
-static VOID DongInitString(PUNICODE_STRING String, PWCH Buffer, USHORT Bytes)
-{
-    String->Buffer = Buffer;
-    String->Length = 0;
-    String->MaximumLength = (USHORT)(Bytes - sizeof(WCHAR));
-    Buffer[0] = L'\0';
-}
-
-/*
- * DongTerminate - NUL-terminate String inside its buffer (DongInitString kept room).
- * IRQL: any.
- */
-static VOID DongTerminate(PUNICODE_STRING String)
-{
-    String->Buffer[String->Length / sizeof(WCHAR)] = L'\0';
-}
-
-/*
- * DongAppendNumber - append Value in decimal to String.
- * IRQL: PASSIVE_LEVEL.
- */
-static VOID DongAppendNumber(PUNICODE_STRING String, ULONG Value)
-{
-    WCHAR digits[12];
-    UNICODE_STRING number;
-
-    DongInitString(&number, digits, sizeof(digits));
-    RtlIntegerToUnicodeString(Value, 10, &number);
-    RtlAppendUnicodeStringToString(String, &number);
-    DongTerminate(String);
-}
+} DONG_STRING_VALUE;
 
 /*
  * DongReadDword - Parameters value Name into *Value when it is a REG_DWORD within
@@ -66,27 +27,14 @@ static VOID DongAppendNumber(PUNICODE_STRING String, ULONG Value)
 static VOID DongReadDword(PDRIVER_OBJECT DriverObject, HANDLE Key, PCWSTR Name, ULONG Minimum,
                           ULONG Maximum, PULONG Value, ULONG LogLevel)
 {
-    UNICODE_STRING name;
-    DONG_VALUE_BUFFER buffer;
-    ULONG resultLength;
-    WCHAR defaultText[12];
+    WCHAR defaultText[KL_NUMBER_CHARS];
     PCWSTR strings[2];
-    NTSTATUS status;
 
-    RtlInitUnicodeString(&name, Name);
-    status = ZwQueryValueKey(Key, &name, KeyValuePartialInformation, &buffer, sizeof(buffer), &resultLength);
-    if (status == STATUS_OBJECT_NAME_NOT_FOUND) {
+    if (KlQueryDwordParameter(Key, Name, Minimum, Maximum, Value) != STATUS_INVALID_PARAMETER) {
         return;
     }
-    if (NT_SUCCESS(status) && buffer.Info.Type == REG_DWORD && buffer.Info.DataLength == sizeof(ULONG)) {
-        ULONG value = *(ULONG UNALIGNED *)buffer.Info.Data;
-        if (value >= Minimum && value <= Maximum) {
-            *Value = value;
-            return;
-        }
-    }
     strings[0] = Name;
-    strings[1] = DongFormatUlong(*Value, 10, defaultText, sizeof(defaultText));
+    strings[1] = KlFormatUlong(*Value, 10, defaultText, sizeof(defaultText));
     DongLogEvent(DriverObject, LogLevel, DONG_MSG_BAD_PARAMETER, STATUS_INVALID_PARAMETER, 0, 0, strings, 2);
 }
 
@@ -98,7 +46,7 @@ static VOID DongReadDword(PDRIVER_OBJECT DriverObject, HANDLE Key, PCWSTR Name, 
 static VOID DongReadDosName(PDRIVER_OBJECT DriverObject, HANDLE Key, PDONG_CONFIG Config)
 {
     UNICODE_STRING name;
-    DONG_VALUE_BUFFER buffer;
+    DONG_STRING_VALUE buffer;
     ULONG resultLength;
     PCWSTR strings[2];
     NTSTATUS status;
@@ -118,7 +66,7 @@ static VOID DongReadDosName(PDRIVER_OBJECT DriverObject, HANDLE Key, PDONG_CONFI
         value.MaximumLength = value.Length;
         if (value.Length <= Config->DosName.MaximumLength) {
             RtlCopyUnicodeString(&Config->DosName, &value);
-            DongTerminate(&Config->DosName);
+            KlTerminateString(&Config->DosName);
             return;
         }
     }
@@ -136,9 +84,6 @@ static VOID DongReadDosName(PDRIVER_OBJECT DriverObject, HANDLE Key, PDONG_CONFI
  */
 static VOID DongReadConfig(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath, PDONG_CONFIG Config)
 {
-    WCHAR pathBuffer[256];
-    UNICODE_STRING path;
-    OBJECT_ATTRIBUTES attributes;
     HANDLE key;
     ULONG allocatePerOpen = 0;
 
@@ -148,15 +93,9 @@ static VOID DongReadConfig(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
     Config->Timeouts.ResponseMs = DONG_DEFAULT_RESPONSE_MS;
     Config->Timeouts.Retries = DONG_DEFAULT_RETRIES;
     Config->Timeouts.PortWaitMs = DONG_DEFAULT_PORT_WAIT_MS;
-    DongInitString(&Config->DosName, Config->DosNameBuffer, sizeof(Config->DosNameBuffer));
+    KlInitString(&Config->DosName, Config->DosNameBuffer, sizeof(Config->DosNameBuffer));
 
-    DongInitString(&path, pathBuffer, sizeof(pathBuffer));
-    if (!NT_SUCCESS(RtlAppendUnicodeStringToString(&path, RegistryPath)) ||
-        !NT_SUCCESS(RtlAppendUnicodeToString(&path, DONG_PARAMETERS_SUFFIX))) {
-        return;
-    }
-    InitializeObjectAttributes(&attributes, &path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
-    if (!NT_SUCCESS(ZwOpenKey(&key, KEY_READ, &attributes))) {
+    if (!NT_SUCCESS(KlOpenParametersKey(RegistryPath, &key))) {
         return;     /* no Parameters key: every default */
     }
     DongReadDword(DriverObject, key, L"ErrorLogLevel", DONG_LOG_NONE, DONG_LOG_INFORMATION,
@@ -186,9 +125,9 @@ static NTSTATUS DongCreateLinks(PDONG_EXTENSION Extension, PDONG_CONFIG Config)
     PCWSTR strings[1];
     NTSTATUS status;
 
-    DongInitString(&Extension->DosName, Extension->DosNameBuffer, sizeof(Extension->DosNameBuffer));
+    KlInitString(&Extension->DosName, Extension->DosNameBuffer, sizeof(Extension->DosNameBuffer));
     RtlAppendUnicodeToString(&Extension->DosName, DONG_DOS_NAME_PREFIX_U);
-    DongAppendNumber(&Extension->DosName, Extension->PortNumber + 1);
+    KlAppendDecimal(&Extension->DosName, Extension->PortNumber + 1);
     status = IoCreateSymbolicLink(&Extension->DosName, &Extension->DeviceName);
     if (!NT_SUCCESS(status)) {
         return status;
@@ -198,16 +137,8 @@ static NTSTATUS DongCreateLinks(PDONG_EXTENSION Extension, PDONG_CONFIG Config)
     if (Extension->PortNumber != 0 || Config->DosName.Length == 0) {
         return STATUS_SUCCESS;
     }
-    DongInitString(&Extension->AliasName, Extension->AliasNameBuffer, sizeof(Extension->AliasNameBuffer));
-    RtlAppendUnicodeToString(&Extension->AliasName, DONG_DOS_DEVICES);
-    RtlAppendUnicodeStringToString(&Extension->AliasName, &Config->DosName);
-    DongTerminate(&Extension->AliasName);
-    status = IoCreateSymbolicLink(&Extension->AliasName, &Extension->DeviceName);
-    if (!NT_SUCCESS(status)) {
-        /* parport may only be holding the port's own name (LPT1) for a class driver. */
-        DongAskPortForName(Extension, &Config->DosName);
-        status = IoCreateSymbolicLink(&Extension->AliasName, &Extension->DeviceName);
-    }
+    KlInitString(&Extension->AliasName, Extension->AliasNameBuffer, sizeof(Extension->AliasNameBuffer));
+    status = KlLinkDosName(&Extension->Port, &Config->DosName, &Extension->DeviceName, &Extension->AliasName);
     if (NT_SUCCESS(status)) {
         Extension->AliasLinkCreated = TRUE;
     } else {
@@ -229,14 +160,14 @@ static VOID DongDeletePort(PDEVICE_OBJECT DeviceObject)
     if (extension->ShutdownRegistered) {
         IoUnregisterShutdownNotification(DeviceObject);
     }
-    DongStopWorker(extension);
+    KlStopWorker(&extension->Queue);
     if (extension->AliasLinkCreated) {
         IoDeleteSymbolicLink(&extension->AliasName);
     }
     if (extension->DosLinkCreated) {
         IoDeleteSymbolicLink(&extension->DosName);
     }
-    DongDisconnectPort(extension);  /* after the alias: parport takes back a name it lent */
+    KlDisconnectPort(&extension->Port);     /* after the alias: parport takes back a name it lent */
     IoDeleteDevice(DeviceObject);
 }
 
@@ -246,12 +177,12 @@ static VOID DongDeletePort(PDEVICE_OBJECT DeviceObject)
  */
 static VOID DongLogStarted(PDONG_EXTENSION Extension)
 {
-    WCHAR portText[12];
-    WCHAR baseText[12];
+    WCHAR portText[KL_NUMBER_CHARS];
+    WCHAR baseText[KL_NUMBER_CHARS];
     PCWSTR strings[3];
 
-    strings[0] = DongFormatUlong(Extension->PortNumber + 1, 10, portText, sizeof(portText));
-    strings[1] = DongFormatUlong((ULONG)Extension->PortInfo.OriginalController.QuadPart, 16, baseText,
+    strings[0] = KlFormatUlong(Extension->PortNumber + 1, 10, portText, sizeof(portText));
+    strings[1] = KlFormatUlong((ULONG)Extension->Port.Info.OriginalController.QuadPart, 16, baseText,
                                  sizeof(baseText));
     strings[2] = (Extension->HardwareCapabilities & PPT_ECP_PRESENT) ? L"ECP"
                : (Extension->HardwareCapabilities & PPT_BYTE_PRESENT) ? L"PS/2" : L"SPP";
@@ -273,17 +204,13 @@ static NTSTATUS DongCreatePort(PDRIVER_OBJECT DriverObject, ULONG PortNumber, PD
     PDONG_EXTENSION extension;
     NTSTATUS status;
 
-    DongInitString(&name, nameBuffer, sizeof(nameBuffer));
-    RtlAppendUnicodeToString(&name, DONG_DEVICE_NAME_PREFIX_U);
-    DongAppendNumber(&name, PortNumber);
-    status = IoCreateDevice(DriverObject, sizeof(DONG_EXTENSION), &name, FILE_DEVICE_DONGLPT,
-                            FILE_DEVICE_SECURE_OPEN, FALSE, &device);
+    KlInitString(&name, nameBuffer, sizeof(nameBuffer));
+    status = KlCreateNumberedDevice(DriverObject, sizeof(DONG_EXTENSION), DONG_DEVICE_NAME_PREFIX_U, PortNumber,
+                                    FILE_DEVICE_DONGLPT, &name, &device);
     if (!NT_SUCCESS(status)) {
         return status;
     }
-    device->Flags |= DO_BUFFERED_IO;
     extension = (PDONG_EXTENSION)device->DeviceExtension;
-    RtlZeroMemory(extension, sizeof(*extension));
     extension->DeviceObject = device;
     extension->PortNumber = PortNumber;
     extension->ErrorLogLevel = Config->ErrorLogLevel;
@@ -291,9 +218,9 @@ static NTSTATUS DongCreatePort(PDRIVER_OBJECT DriverObject, ULONG PortNumber, PD
     extension->Timeouts = Config->Timeouts;
     extension->LastAttached = (ULONG)~0u;
     KeInitializeSpinLock(&extension->TimeoutLock);
-    DongInitString(&extension->DeviceName, extension->DeviceNameBuffer, sizeof(extension->DeviceNameBuffer));
+    KlInitString(&extension->DeviceName, extension->DeviceNameBuffer, sizeof(extension->DeviceNameBuffer));
     RtlCopyUnicodeString(&extension->DeviceName, &name);
-    DongTerminate(&extension->DeviceName);
+    KlTerminateString(&extension->DeviceName);
     DongInitializeQueue(extension);
 
     status = DongConnectPort(extension);

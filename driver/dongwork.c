@@ -39,7 +39,7 @@ static PCWSTR DongFormatStatus(NTSTATUS Status, PWCH Buffer, USHORT BufferBytes)
     ULONG count = 0;
     ULONG i;
 
-    DongFormatUlong((ULONG)Status, 16, digits, sizeof(digits));
+    KlFormatUlong((ULONG)Status, 16, digits, sizeof(digits));
     while (digits[count] != L'\0') {
         count++;
     }
@@ -74,13 +74,13 @@ static VOID DongLogTransact(PDONG_EXTENSION Extension, UCHAR MajorFunction, NTST
         return;
     }
     if (Response->Retries != 0) {
-        strings[0] = DongFormatUlong(Response->Retries, 10, text, sizeof(text));
+        strings[0] = KlFormatUlong(Response->Retries, 10, text, sizeof(text));
         DongLogEvent(Extension->DeviceObject, Extension->ErrorLogLevel, DONG_MSG_LINK_RETRIED, Status,
                      MajorFunction, Response->Retries, strings, 1);
     }
     if (Response->KeyStatus == DL1_STATUS_EEPROM_FAULT && Response->Length >= 2) {
         ULONG address = Response->Payload[0] | ((ULONG)Response->Payload[1] << 8);
-        strings[0] = DongFormatUlong(address, 10, text, sizeof(text));
+        strings[0] = KlFormatUlong(address, 10, text, sizeof(text));
         DongLogEvent(Extension->DeviceObject, Extension->ErrorLogLevel, DONG_MSG_KEY_FAULT,
                      DongLinkKeyStatusToNtStatus(Response->KeyStatus), MajorFunction, address, strings, 1);
     }
@@ -197,7 +197,7 @@ static NTSTATUS DongDeviceControl(PDONG_EXTENSION Extension, PIRP Irp, PULONG_PT
 
         RtlZeroMemory(&info, sizeof(info));
         info.PortNumber = Extension->PortNumber;
-        info.PortBase = (ULONG)Extension->PortInfo.OriginalController.QuadPart;
+        info.PortBase = (ULONG)Extension->Port.Info.OriginalController.QuadPart;
         status = DongLinkProbe(&Extension->Link, &info);
         if (NT_SUCCESS(status)) {
             DongLogProbe(Extension, &info);
@@ -228,7 +228,7 @@ static NTSTATUS DongDeviceControl(PDONG_EXTENSION Extension, PIRP Irp, PULONG_PT
         RtlZeroMemory(stats, sizeof(*stats));
         DongLinkGetStats(&Extension->Link, stats);
         stats->Requests = Extension->Requests;
-        stats->PortWaits = Extension->PortWaits;
+        stats->PortWaits = Extension->Port.Waits;
         *Information = sizeof(*stats);
         return STATUS_SUCCESS;
     }

@@ -26,7 +26,7 @@ NTSTATUS NTAPI LptDispatchCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
 
-    if (LPT_EXTENSION_OF(DeviceObject)->Stopping) {
+    if (LPT_EXTENSION_OF(DeviceObject)->Queue.Stopping) {
         return LptCompleteRequest(Irp, STATUS_DEVICE_REMOVED, 0);
     }
     if (stack->Parameters.Create.Options & FILE_DIRECTORY_FILE) {
@@ -69,7 +69,7 @@ NTSTATUS NTAPI LptDispatchWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     if (IoGetCurrentIrpStackLocation(Irp)->Parameters.Write.Length == 0) {
         return LptCompleteRequest(Irp, STATUS_SUCCESS, 0);
     }
-    return LptQueueRequest(LPT_EXTENSION_OF(DeviceObject), Irp);
+    return KlQueueRequest(&LPT_EXTENSION_OF(DeviceObject)->Queue, Irp);
 }
 
 /*
@@ -86,9 +86,9 @@ static NTSTATUS LptIsPortFree(PLPT_EXTENSION Extension, PIRP Irp, ULONG OutputLe
     if (OutputLength < sizeof(BOOLEAN)) {
         return LptCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
     }
-    free = Extension->PortInfo.TryAllocatePort(Extension->PortInfo.Context);
+    free = Extension->Port.Info.TryAllocatePort(Extension->Port.Info.Context);
     if (free) {
-        Extension->PortInfo.FreePort(Extension->PortInfo.Context);
+        Extension->Port.Info.FreePort(Extension->Port.Info.Context);
     }
     *(PBOOLEAN)Irp->AssociatedIrp.SystemBuffer = free;
     return LptCompleteRequest(Irp, STATUS_SUCCESS, sizeof(BOOLEAN));
@@ -112,7 +112,7 @@ NTSTATUS NTAPI LptDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         if (outputLength < sizeof(PAR_QUERY_INFORMATION)) {
             return LptCompleteRequest(Irp, STATUS_BUFFER_TOO_SMALL, 0);
         }
-        return LptQueueRequest(LPT_EXTENSION_OF(DeviceObject), Irp);
+        return KlQueueRequest(&LPT_EXTENSION_OF(DeviceObject)->Queue, Irp);
 
     case IOCTL_PAR_IS_PORT_FREE:
         return LptIsPortFree(LPT_EXTENSION_OF(DeviceObject), Irp, outputLength);
@@ -130,6 +130,6 @@ NTSTATUS NTAPI LptDispatchDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
  */
 NTSTATUS NTAPI LptDispatchShutdown(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
-    LptStopWorker(LPT_EXTENSION_OF(DeviceObject));
+    KlStopWorker(&LPT_EXTENSION_OF(DeviceObject)->Queue);
     return LptCompleteRequest(Irp, STATUS_SUCCESS, 0);
 }

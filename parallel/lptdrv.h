@@ -16,7 +16,8 @@
  * the port released. Nothing runs at raised IRQL but list and counter updates.
  *
  * The driver has no globals: DriverUnload walks the driver object's device list.
- * Routine prefix: Lpt (parport uses Ppt/Par, DongLpt Dong).
+ * Routine prefix: Lpt (parport uses Ppt/Par, DongLpt Dong). What DongLpt does the
+ * same way (parport connection, queue and worker, error log) is ddklib's (Kl).
  */
 #ifndef LPTDRV_H
 #define LPTDRV_H
@@ -24,6 +25,7 @@
 #include <ntddk.h>
 #include <parallel.h>
 #include <ntddpar.h>
+#include "ddklib.h"
 #include "parallelmsg.h"
 
 #define LPT_POOL_TAG            0x2074704Cu /* 'Lpt ' as pool tools show it */
@@ -72,30 +74,21 @@ typedef struct _LPT_EXTENSION {
 
     /* Names. */
     UNICODE_STRING DeviceName;          /* \Device\Parallel<N> */
-    UNICODE_STRING PortDeviceName;      /* \Device\ParallelPort<N> */
     UNICODE_STRING DosName;             /* \DosDevices\LPT<n> */
     BOOLEAN DosLinkCreated;
     BOOLEAN ShutdownRegistered;
     WCHAR DeviceNameBuffer[LPT_NAME_CHARS];
-    WCHAR PortDeviceNameBuffer[LPT_NAME_CHARS];
     WCHAR DosNameBuffer[LPT_NAME_CHARS];
 
     /* parport: the port device, referenced through a file object until unload. */
-    PFILE_OBJECT PortFileObject;
-    PDEVICE_OBJECT PortDeviceObject;
-    PARALLEL_PORT_INFORMATION PortInfo;
+    KL_PORT Port;
     BOOLEAN PortOwned;                  /* worker thread only */
 
     ULONG WriteTimeoutMs;
 
-    /* Requests waiting for the worker: a cancel-safe queue. */
-    IO_CSQ Csq;
-    KSPIN_LOCK QueueLock;
-    LIST_ENTRY PendingList;
-    BOOLEAN Stopping;                   /* under QueueLock: no new requests; worker exits */
-    PIRP ActiveIrp;                     /* under QueueLock: the request the worker serves */
-    KEVENT WakeEvent;                   /* synchronization: "look again" */
-    PVOID WorkerThread;                 /* referenced thread object */
+    /* Requests waiting for the worker, and the worker thread. */
+    KL_QUEUE Queue;
+    PIRP ActiveIrp;                     /* under Queue.Lock: the request the worker serves */
 } LPT_EXTENSION, *PLPT_EXTENSION;
 
 #define LPT_EXTENSION_OF(DeviceObject) ((PLPT_EXTENSION)(DeviceObject)->DeviceExtension)
@@ -113,18 +106,13 @@ NTSTATUS NTAPI LptDispatchShutdown(PDEVICE_OBJECT DeviceObject, PIRP Irp);
 NTSTATUS LptCompleteRequest(PIRP Irp, NTSTATUS Status, ULONG_PTR Information);
 
 /* lptqueue.c - the cancel-safe queue and the worker thread */
-VOID LptInitializeQueue(PLPT_EXTENSION Extension);
-NTSTATUS LptQueueRequest(PLPT_EXTENSION Extension, PIRP Irp);
 VOID LptCancelFileRequests(PLPT_EXTENSION Extension, PFILE_OBJECT FileObject);
 NTSTATUS LptStartWorker(PLPT_EXTENSION Extension);
-VOID LptStopWorker(PLPT_EXTENSION Extension);
 BOOLEAN LptWaitOrAbandon(PLPT_EXTENSION Extension, PIRP Irp, ULONG WaitMs);
 BOOLEAN LptRequestAbandoned(PLPT_EXTENSION Extension, PIRP Irp);
 
 /* lptport.c - the parport connection */
 NTSTATUS LptConnectPort(PLPT_EXTENSION Extension, PUNICODE_STRING PortName);
-VOID LptDisconnectPort(PLPT_EXTENSION Extension);
-VOID LptAskPortForName(PLPT_EXTENSION Extension, PUNICODE_STRING PortName);
 NTSTATUS LptAcquirePort(PLPT_EXTENSION Extension, PIRP Irp, ULONGLONG Deadline);
 VOID LptReleasePort(PLPT_EXTENSION Extension);
 BOOLEAN LptPortWanted(PLPT_EXTENSION Extension);
@@ -132,10 +120,5 @@ BOOLEAN LptPortWanted(PLPT_EXTENSION Extension);
 /* lptprint.c - the printer: handshake, status, the write and query requests */
 NTSTATUS LptServeWrite(PLPT_EXTENSION Extension, PIRP Irp, PULONG_PTR Information);
 NTSTATUS LptServeQueryInformation(PLPT_EXTENSION Extension, PIRP Irp, PULONG_PTR Information);
-
-/* lptlog.c - event log */
-VOID LptLogEvent(PVOID IoObject, NTSTATUS ErrorCode, NTSTATUS FinalStatus, UCHAR MajorFunction,
-                 ULONG UniqueValue, PCWSTR const *Strings, ULONG Count);
-PCWSTR LptFormatUlong(ULONG Value, PWCH Buffer, USHORT BufferBytes);
 
 #endif /* LPTDRV_H */

@@ -18,55 +18,8 @@
 #include "lptdrv.h"
 
 #define LPT_DEVICE_PREFIX       L"\\Device\\Parallel"
-#define LPT_PORT_PREFIX         L"\\Device\\ParallelPort"
-#define LPT_DOS_PREFIX          L"\\DosDevices\\"
-#define LPT_PARAMETERS_SUFFIX   L"\\Parameters"
 
 static VOID NTAPI LptUnload(PDRIVER_OBJECT DriverObject);
-
-/* Room for a KEY_VALUE_PARTIAL_INFORMATION of a DWORD. */
-typedef union _LPT_VALUE_BUFFER {
-    KEY_VALUE_PARTIAL_INFORMATION Info;
-    UCHAR Bytes[sizeof(KEY_VALUE_PARTIAL_INFORMATION) + sizeof(ULONG)];
-} LPT_VALUE_BUFFER;
-
-/*
- * LptInitString - an empty counted string over Buffer (Bytes long, one WCHAR kept
- * for a terminating NUL).
- * IRQL: any.
- */
-static VOID LptInitString(PUNICODE_STRING String, PWCH Buffer, USHORT Bytes)
-{
-    String->Buffer = Buffer;
-    String->Length = 0;
-    String->MaximumLength = (USHORT)(Bytes - sizeof(WCHAR));
-    Buffer[0] = L'\0';
-}
-
-/*
- * LptTerminate - NUL-terminate String inside its buffer (LptInitString kept room).
- * IRQL: any.
- */
-static VOID LptTerminate(PUNICODE_STRING String)
-{
-    String->Buffer[String->Length / sizeof(WCHAR)] = L'\0';
-}
-
-/*
- * LptNumberedName - String = Prefix followed by Number in decimal, NUL-terminated.
- * IRQL: PASSIVE_LEVEL.
- */
-static VOID LptNumberedName(PUNICODE_STRING String, PCWSTR Prefix, ULONG Number)
-{
-    WCHAR digits[12];
-    UNICODE_STRING number;
-
-    LptInitString(&number, digits, sizeof(digits));
-    RtlAppendUnicodeToString(String, Prefix);
-    RtlIntegerToUnicodeString(Number, 10, &number);
-    RtlAppendUnicodeStringToString(String, &number);
-    LptTerminate(String);
-}
 
 /*
  * LptReadWriteTimeout - Parameters\WriteTimeoutMs (REG_DWORD, 1..3600000): how long
@@ -76,42 +29,24 @@ static VOID LptNumberedName(PUNICODE_STRING String, PCWSTR Prefix, ULONG Number)
  */
 static ULONG LptReadWriteTimeout(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
-    WCHAR pathBuffer[256];
-    WCHAR defaultText[12];
-    UNICODE_STRING path;
-    UNICODE_STRING name;
-    OBJECT_ATTRIBUTES attributes;
-    LPT_VALUE_BUFFER buffer;
-    ULONG resultLength;
+    ULONG timeoutMs = LPT_DEFAULT_WRITE_TIMEOUT_MS;
+    WCHAR defaultText[KL_NUMBER_CHARS];
     PCWSTR strings[2];
     HANDLE key;
     NTSTATUS status;
 
-    LptInitString(&path, pathBuffer, sizeof(pathBuffer));
-    if (!NT_SUCCESS(RtlAppendUnicodeStringToString(&path, RegistryPath)) ||
-        !NT_SUCCESS(RtlAppendUnicodeToString(&path, LPT_PARAMETERS_SUFFIX))) {
-        return LPT_DEFAULT_WRITE_TIMEOUT_MS;
+    if (!NT_SUCCESS(KlOpenParametersKey(RegistryPath, &key))) {
+        return timeoutMs;
     }
-    InitializeObjectAttributes(&attributes, &path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
-    if (!NT_SUCCESS(ZwOpenKey(&key, KEY_READ, &attributes))) {
-        return LPT_DEFAULT_WRITE_TIMEOUT_MS;
-    }
-    RtlInitUnicodeString(&name, L"WriteTimeoutMs");
-    status = ZwQueryValueKey(key, &name, KeyValuePartialInformation, &buffer, sizeof(buffer), &resultLength);
+    status = KlQueryDwordParameter(key, L"WriteTimeoutMs", LPT_MIN_WRITE_TIMEOUT_MS, LPT_MAX_WRITE_TIMEOUT_MS,
+                                   &timeoutMs);
     ZwClose(key);
-    if (status == STATUS_OBJECT_NAME_NOT_FOUND) {
-        return LPT_DEFAULT_WRITE_TIMEOUT_MS;
+    if (status == STATUS_INVALID_PARAMETER) {
+        strings[0] = L"WriteTimeoutMs";
+        strings[1] = KlFormatUlong(timeoutMs, 10, defaultText, sizeof(defaultText));
+        KlWriteErrorLog(DriverObject, LPT_MSG_BAD_PARAMETER, STATUS_INVALID_PARAMETER, 0, 0, strings, 2);
     }
-    if (NT_SUCCESS(status) && buffer.Info.Type == REG_DWORD && buffer.Info.DataLength == sizeof(ULONG)) {
-        ULONG value = *(ULONG UNALIGNED *)buffer.Info.Data;
-        if (value >= LPT_MIN_WRITE_TIMEOUT_MS && value <= LPT_MAX_WRITE_TIMEOUT_MS) {
-            return value;
-        }
-    }
-    strings[0] = L"WriteTimeoutMs";
-    strings[1] = LptFormatUlong(LPT_DEFAULT_WRITE_TIMEOUT_MS, defaultText, sizeof(defaultText));
-    LptLogEvent(DriverObject, LPT_MSG_BAD_PARAMETER, STATUS_INVALID_PARAMETER, 0, 0, strings, 2);
-    return LPT_DEFAULT_WRITE_TIMEOUT_MS;
+    return timeoutMs;
 }
 
 /*
@@ -125,23 +60,14 @@ static VOID LptCreateDosName(PLPT_EXTENSION Extension, PUNICODE_STRING PortName)
 {
     PCWSTR strings[1];
 
-    LptInitString(&Extension->DosName, Extension->DosNameBuffer, sizeof(Extension->DosNameBuffer));
-    RtlAppendUnicodeToString(&Extension->DosName, LPT_DOS_PREFIX);
-    RtlAppendUnicodeStringToString(&Extension->DosName, PortName);
-    LptTerminate(&Extension->DosName);
-
-    if (NT_SUCCESS(IoCreateSymbolicLink(&Extension->DosName, &Extension->DeviceName))) {
+    KlInitString(&Extension->DosName, Extension->DosNameBuffer, sizeof(Extension->DosNameBuffer));
+    if (NT_SUCCESS(KlLinkDosName(&Extension->Port, PortName, &Extension->DeviceName, &Extension->DosName))) {
         Extension->DosLinkCreated = TRUE;
         return;
     }
-    LptAskPortForName(Extension, PortName);
-    if (NT_SUCCESS(IoCreateSymbolicLink(&Extension->DosName, &Extension->DeviceName))) {
-        Extension->DosLinkCreated = TRUE;
-        return;
-    }
-    LptTerminate(PortName);
+    KlTerminateString(PortName);
     strings[0] = PortName->Buffer;
-    LptLogEvent(Extension->DeviceObject, LPT_MSG_DOS_NAME_TAKEN, STATUS_OBJECT_NAME_COLLISION, 0, 2, strings, 1);
+    KlWriteErrorLog(Extension->DeviceObject, LPT_MSG_DOS_NAME_TAKEN, STATUS_OBJECT_NAME_COLLISION, 0, 2, strings, 1);
 }
 
 /*
@@ -157,11 +83,11 @@ static VOID LptDeletePort(PDEVICE_OBJECT DeviceObject)
     if (extension->ShutdownRegistered) {
         IoUnregisterShutdownNotification(DeviceObject);
     }
-    LptStopWorker(extension);
+    KlStopWorker(&extension->Queue);
     if (extension->DosLinkCreated) {
         IoDeleteSymbolicLink(&extension->DosName);
     }
-    LptDisconnectPort(extension);   /* parport takes back a name it lent us */
+    KlDisconnectPort(&extension->Port);     /* parport takes back a name it lent us */
     IoDeleteDevice(DeviceObject);
 }
 
@@ -181,28 +107,22 @@ static NTSTATUS LptCreatePort(PDRIVER_OBJECT DriverObject, ULONG PortNumber, ULO
     PLPT_EXTENSION extension;
     NTSTATUS status;
 
-    LptInitString(&name, nameBuffer, sizeof(nameBuffer));
-    LptNumberedName(&name, LPT_DEVICE_PREFIX, PortNumber);
-    status = IoCreateDevice(DriverObject, sizeof(LPT_EXTENSION), &name, FILE_DEVICE_PARALLEL_PORT,
-                            FILE_DEVICE_SECURE_OPEN, FALSE, &device);
+    KlInitString(&name, nameBuffer, sizeof(nameBuffer));
+    status = KlCreateNumberedDevice(DriverObject, sizeof(LPT_EXTENSION), LPT_DEVICE_PREFIX, PortNumber,
+                                    FILE_DEVICE_PARALLEL_PORT, &name, &device);
     if (!NT_SUCCESS(status)) {
         return status;
     }
-    device->Flags |= DO_BUFFERED_IO;
     extension = LPT_EXTENSION_OF(device);
-    RtlZeroMemory(extension, sizeof(*extension));
     extension->DeviceObject = device;
     extension->PortNumber = PortNumber;
     extension->WriteTimeoutMs = WriteTimeoutMs;
-    LptInitString(&extension->DeviceName, extension->DeviceNameBuffer, sizeof(extension->DeviceNameBuffer));
+    KlInitString(&extension->DeviceName, extension->DeviceNameBuffer, sizeof(extension->DeviceNameBuffer));
     RtlCopyUnicodeString(&extension->DeviceName, &name);
-    LptTerminate(&extension->DeviceName);
-    LptInitString(&extension->PortDeviceName, extension->PortDeviceNameBuffer,
-                  sizeof(extension->PortDeviceNameBuffer));
-    LptNumberedName(&extension->PortDeviceName, LPT_PORT_PREFIX, PortNumber);
-    LptInitializeQueue(extension);
+    KlTerminateString(&extension->DeviceName);
+    KlInitializeQueue(&extension->Queue);
 
-    LptInitString(&portName, portNameBuffer, sizeof(portNameBuffer));
+    KlInitString(&portName, portNameBuffer, sizeof(portNameBuffer));
     status = LptConnectPort(extension, &portName);
     if (NT_SUCCESS(status)) {
         status = LptStartWorker(extension);
@@ -254,7 +174,7 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
         return STATUS_SUCCESS;
     }
     if (count == 0) {
-        LptLogEvent(DriverObject, LPT_MSG_NO_PORTS, STATUS_NO_SUCH_DEVICE, 0, 0, NULL, 0);
+        KlWriteErrorLog(DriverObject, LPT_MSG_NO_PORTS, STATUS_NO_SUCH_DEVICE, 0, 0, NULL, 0);
     }
     return status;
 }

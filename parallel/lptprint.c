@@ -122,7 +122,7 @@ static VOID LptStrobeByte(PUCHAR Controller, UCHAR Byte)
  */
 static NTSTATUS LptSendBytes(PLPT_EXTENSION Extension, PIRP Irp, const UCHAR *Bytes, ULONG Count, PULONG Sent)
 {
-    PUCHAR controller = Extension->PortInfo.Controller;
+    PUCHAR controller = Extension->Port.Info.Controller;
     NTSTATUS status;
 
     *Sent = 0;
@@ -146,13 +146,13 @@ static NTSTATUS LptSendBytes(PLPT_EXTENSION Extension, PIRP Irp, const UCHAR *By
  */
 static VOID LptLogTimeout(PLPT_EXTENSION Extension, NTSTATUS Status, ULONG Written)
 {
-    WCHAR timeoutText[12];
-    WCHAR writtenText[12];
+    WCHAR timeoutText[KL_NUMBER_CHARS];
+    WCHAR writtenText[KL_NUMBER_CHARS];
     PCWSTR strings[2];
 
-    strings[0] = LptFormatUlong(Extension->WriteTimeoutMs, timeoutText, sizeof(timeoutText));
-    strings[1] = LptFormatUlong(Written, writtenText, sizeof(writtenText));
-    LptLogEvent(Extension->DeviceObject, LPT_MSG_WRITE_TIMEOUT, Status, IRP_MJ_WRITE, 1, strings, 2);
+    strings[0] = KlFormatUlong(Extension->WriteTimeoutMs, 10, timeoutText, sizeof(timeoutText));
+    strings[1] = KlFormatUlong(Written, 10, writtenText, sizeof(writtenText));
+    KlWriteErrorLog(Extension->DeviceObject, LPT_MSG_WRITE_TIMEOUT, Status, IRP_MJ_WRITE, 1, strings, 2);
 }
 
 /*
@@ -239,7 +239,7 @@ NTSTATUS LptServeQueryInformation(PLPT_EXTENSION Extension, PIRP Irp, PULONG_PTR
     if (!NT_SUCCESS(status)) {
         return status;
     }
-    lines = READ_PORT_UCHAR(Extension->PortInfo.Controller + LPT_STATUS_OFFSET);
+    lines = READ_PORT_UCHAR(Extension->Port.Info.Controller + LPT_STATUS_OFFSET);
     LptReleasePort(Extension);
     info->Status = LptStatusToParallelBits(lines);
     *Information = sizeof(PAR_QUERY_INFORMATION);

@@ -66,6 +66,8 @@ static NTSTATUS iop_send_file_irp(PDEVICE_OBJECT target, PFILE_OBJECT fo, UCHAR 
         KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL);
         st = iosb.Status;
     }
+    if (open && open->Information)
+        *open->Information = iosb.Information;
     return st;
 }
 

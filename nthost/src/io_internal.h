@@ -141,6 +141,7 @@ typedef struct iop_open_params {
     ULONG CreateOptions;       /* FILE_SYNCHRONOUS_IO_NONALERT for synchronous handles */
     ULONG FileAttributes;
     KPROCESSOR_MODE Mode;
+    ULONG_PTR *Information;    /* if not NULL: the create IRP's IoStatus.Information (FILE_OPENED, ...) */
 } iop_open_params;
 NTSTATUS IopOpenDevice(PCUNICODE_STRING Path, const iop_open_params *Params, PFILE_OBJECT *FileObject);
 /* Handle count of a file object fell to zero: IRP_MJ_CLEANUP (Ob close procedure). */

@@ -36,6 +36,7 @@ struct iop_irp_rec {
     PIRP irp;
     iop_irp_state state;
     BOOLEAN io_memory;        /* from IoAllocateIrp: the I/O manager frees the memory */
+    BOOLEAN counted;          /* in iop_live_irps: allocated by the I/O manager, not freed */
     BOOLEAN threaded;         /* on the thread IRP list (Irp->ThreadListEntry) */
     LONG busy;                /* IoCallDriver/IoCompleteRequest frames using the IRP */
     ULONG64 pending_seen[2];  /* per stack location: SL_PENDING_RETURNED when completion passed */
@@ -75,7 +76,7 @@ static void iop_drop(iop_irp_rec *r)
         pp = &(*pp)->hash_next;
     *pp = r->hash_next;
     RemoveEntryList(&r->link);
-    if (r->state != IOP_IRP_FREED)
+    if (r->counted)
         iop_live_irps--;
     if (r->io_memory && r->state == IOP_IRP_FREED)
         free(r->irp);
@@ -128,7 +129,11 @@ static iop_irp_rec *iop_track(PIRP irp, BOOLEAN io_memory)
     r->hash_next = iop_hash[iop_hash_of(irp)];
     iop_hash[iop_hash_of(irp)] = r;
     InsertTailList(&iop_records, &r->link);
-    iop_live_irps++;
+    /* Only the I/O manager's IRPs count as outstanding: an IRP in a driver's own
+     * memory (IoInitializeIrp) is given back with that memory, which nthost never sees. */
+    r->counted = io_memory;
+    if (r->counted)
+        iop_live_irps++;
     return r;
 }
 
@@ -224,7 +229,9 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
                           "IoFreeIrp was given an IRP still queued to a thread");
     }
     r->state = IOP_IRP_FREED;
-    iop_live_irps--;
+    if (r->counted)
+        iop_live_irps--;
+    r->counted = FALSE;
     if (r->busy == 0)
         iop_retire(r);
     KeReleaseSpinLock(&iop_lock, irql);
@@ -728,10 +735,8 @@ VOID IopIrpTeardown(void)
 {
     while (!IsListEmpty(&iop_records)) {
         iop_irp_rec *r = CONTAINING_RECORD(iop_records.Flink, iop_irp_rec, link);
-        if (r->io_memory && r->state != IOP_IRP_FREED) {
-            iop_live_irps--;
+        if (r->io_memory && r->state != IOP_IRP_FREED)
             r->state = IOP_IRP_FREED;
-        }
         iop_drop(r);
     }
     memset(iop_quarantine, 0, sizeof(iop_quarantine));

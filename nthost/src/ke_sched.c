@@ -323,23 +323,31 @@ static void KipVerifyThreadExit(PKTHREAD Self)
                    Self->Name);
 }
 
+/* KipLeaveCpu: the current thread ends as an nthost thread — its mutexes are
+ * abandoned, waiters on the thread object are released, the reaper gets the object —
+ * and gives the CPU to the next thread for good; the host thread goes on without it. */
+static void KipLeaveCpu(PKTHREAD Self)
+{
+    KiAbandonMutexes(Self);
+    Self->State = KiThreadTerminated;
+    RemoveEntryList(&Self->ThreadListEntry);
+    InitializeListHead(&Self->ThreadListEntry);
+    Self->Header.SignalState = 1;
+    KiSignalObject(&Self->Header);
+    InsertTailList(&Ki.ReapList, &Self->ReadyListEntry);
+    KiSwapThread();
+    KiSelf = NULL;
+    pthread_mutex_unlock(&Ki.Lock);
+}
+
 VOID KiExitThread(NTSTATUS ExitStatus)
 {
     PKTHREAD self = KiRequireCurrentThread("KiExitThread");
     IopThreadRundown(self); /* IoCancelThreadIo: the thread's outstanding IRPs */
     KiDeliverPending();
     KipVerifyThreadExit(self);
-    KiAbandonMutexes(self);
     self->ExitStatus = ExitStatus;
-    self->State = KiThreadTerminated;
-    RemoveEntryList(&self->ThreadListEntry);
-    InitializeListHead(&self->ThreadListEntry);
-    self->Header.SignalState = 1;
-    KiSignalObject(&self->Header);
-    InsertTailList(&Ki.ReapList, &self->ReadyListEntry);
-    KiSwapThread();
-    KiSelf = NULL;
-    pthread_mutex_unlock(&Ki.Lock);
+    KipLeaveCpu(self);
     if (KipExitJump)
         longjmp(*KipExitJump, 1);
     pthread_exit(NULL);
@@ -364,17 +372,7 @@ PKTHREAD KiAttachHostThread(PCSTR Name)
 
 VOID KiDetachHostThread(void)
 {
-    PKTHREAD self = KiRequireCurrentThread("KiDetachHostThread");
-    KiAbandonMutexes(self);
-    self->State = KiThreadTerminated;
-    RemoveEntryList(&self->ThreadListEntry);
-    InitializeListHead(&self->ThreadListEntry);
-    self->Header.SignalState = 1;
-    KiSignalObject(&self->Header);
-    InsertTailList(&Ki.ReapList, &self->ReadyListEntry);
-    KiSwapThread();
-    KiSelf = NULL;
-    pthread_mutex_unlock(&Ki.Lock);
+    KipLeaveCpu(KiRequireCurrentThread("KiDetachHostThread"));
 }
 
 /* ---- Idle thread ----------------------------------------------------------------------- */

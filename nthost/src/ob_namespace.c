@@ -658,9 +658,29 @@ static NTSTATUS ns_make_link(const WCHAR *path, const WCHAR *target)
 }
 
 /*
+ * \??\GLOBALROOT: NT's link with an empty target, so that "\\.\GLOBALROOT\Device\X"
+ * reaches \Device\X from Win32 without a DOS name. Drivers cannot create such a
+ * link (ns_insert refuses empty targets), so it is made here directly.
+ */
+static NTSTATUS ns_make_root_link(void)
+{
+    static const WCHAR name[] = L"\\??\\GLOBALROOT";
+    KIRQL irql;
+    ns_walk w;
+    KeAcquireSpinLock(&ns_lock, &irql);
+    NTSTATUS st = ns_resolve(name, (USHORT)(sizeof(name) / sizeof(WCHAR) - 1), TRUE, &w);
+    if (NT_SUCCESS(st))
+        st = w.node ? STATUS_OBJECT_NAME_COLLISION
+                    : ns_add(&w, OB_NS_SYMLINK, "SymbolicLink", NULL, name, 0, NULL, NULL);
+    KeReleaseSpinLock(&ns_lock, irql);
+    ns_walk_done(&w);
+    return st;
+}
+
+/*
  * ObpNsInitialize: build the boot namespace: \Device, \Driver, \?? and the links
  * \DosDevices -> \?? and \GLOBAL?? -> \?? (one session: the global and the
- * per-session DOS device views are the same directory).
+ * per-session DOS device views are the same directory), and \??\GLOBALROOT -> "".
  */
 NTSTATUS ObpNsInitialize(void)
 {
@@ -679,6 +699,8 @@ NTSTATUS ObpNsInitialize(void)
         st = ns_make_link(L"\\DosDevices", L"\\??");
     if (NT_SUCCESS(st))
         st = ns_make_link(L"\\GLOBAL??", L"\\??");
+    if (NT_SUCCESS(st))
+        st = ns_make_root_link();
     if (!NT_SUCCESS(st))
         ObpNsTeardown();
     return st;

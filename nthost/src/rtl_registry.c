@@ -489,24 +489,25 @@ NTSTATUS NTAPI RtlDeleteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR Valu
     return status;
 }
 
-/* RtlCheckRegistryKey — STATUS_SUCCESS when the key exists. */
-NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path)
+/* rtlp_touch_key — open (Create: or create) the key only to learn whether that works. */
+static NTSTATUS rtlp_touch_key(ULONG RelativeTo, PWSTR Path, BOOLEAN Create)
 {
     HANDLE key;
     BOOLEAN owned;
-    NTSTATUS status = rtlp_open_key(RelativeTo, Path, FALSE, &key, &owned);
+    NTSTATUS status = rtlp_open_key(RelativeTo, Path, Create, &key, &owned);
     if (NT_SUCCESS(status) && owned)
         ZwClose(key);
     return status;
 }
 
+/* RtlCheckRegistryKey — STATUS_SUCCESS when the key exists. */
+NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path)
+{
+    return rtlp_touch_key(RelativeTo, Path, FALSE);
+}
+
 /* RtlCreateRegistryKey — create the key (its parent must exist, as with ZwCreateKey). */
 NTSTATUS NTAPI RtlCreateRegistryKey(ULONG RelativeTo, PWSTR Path)
 {
-    HANDLE key;
-    BOOLEAN owned;
-    NTSTATUS status = rtlp_open_key(RelativeTo, Path, TRUE, &key, &owned);
-    if (NT_SUCCESS(status) && owned)
-        ZwClose(key);
-    return status;
+    return rtlp_touch_key(RelativeTo, Path, TRUE);
 }

@@ -258,10 +258,13 @@ NTSTATUS NTAPI RtlDuplicateUnicodeString(ULONG Flags, PCUNICODE_STRING StringIn,
     return STATUS_SUCCESS;
 }
 
+/* The buffers these free come from many allocators (the Rtl string routines,
+ * RtlQueryRegistryValues, drivers' own pool), so they free as ExFreePool does: no tag
+ * check, as NT's. */
 VOID NTAPI RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)
 {
     if (UnicodeString->Buffer)
-        ExFreePoolWithTag(UnicodeString->Buffer, RTLP_STRING_TAG);
+        ExFreePool(UnicodeString->Buffer);
     UnicodeString->Buffer = NULL;
     UnicodeString->Length = UnicodeString->MaximumLength = 0;
 }
@@ -269,7 +272,7 @@ VOID NTAPI RtlFreeUnicodeString(PUNICODE_STRING UnicodeString)
 VOID NTAPI RtlFreeAnsiString(PANSI_STRING AnsiString)
 {
     if (AnsiString->Buffer)
-        ExFreePoolWithTag(AnsiString->Buffer, RTLP_STRING_TAG);
+        ExFreePool(AnsiString->Buffer);
     AnsiString->Buffer = NULL;
     AnsiString->Length = AnsiString->MaximumLength = 0;
 }
@@ -297,8 +300,8 @@ NTSTATUS NTAPI RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, P
         if (DestinationString->Buffer == NULL)
             return STATUS_NO_MEMORY;
         DestinationString->MaximumLength = (USHORT)need;
-    } else if (DestinationString->MaximumLength < need - sizeof(WCHAR)) {
-        return STATUS_BUFFER_OVERFLOW;
+    } else if (DestinationString->MaximumLength <= need - sizeof(WCHAR)) {
+        return STATUS_BUFFER_OVERFLOW; /* NT wants room past the text, for the terminator */
     }
     for (USHORT i = 0; i < SourceString->Length; i++)
         DestinationString->Buffer[i] = RtlpAnsiToWide((UCHAR)SourceString->Buffer[i]);
@@ -349,13 +352,13 @@ static NTSTATUS RtlpUlonglongToString(ULONGLONG Value, ULONG Base, PUNICODE_STRI
         Value /= Base;
     } while (Value);
     USHORT bytes = (USHORT)(n * sizeof(WCHAR));
-    if (bytes > String->MaximumLength)
+    /* The result is documented NUL-terminated: NT wants room for the terminator. */
+    if (bytes + sizeof(WCHAR) > String->MaximumLength)
         return STATUS_BUFFER_OVERFLOW;
     for (int i = 0; i < n; i++)
         String->Buffer[i] = digits[n - 1 - i];
     String->Length = bytes;
-    if (bytes + sizeof(WCHAR) <= String->MaximumLength)
-        String->Buffer[n] = UNICODE_NULL;
+    String->Buffer[n] = UNICODE_NULL;
     return STATUS_SUCCESS;
 }
 

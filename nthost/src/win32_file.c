@@ -103,6 +103,8 @@ HANDLE WINAPI CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwSha
     if (dwFlagsAndAttributes & FILE_FLAG_SEQUENTIAL_SCAN)
         p.CreateOptions |= FILE_SEQUENTIAL_ONLY;
 
+    ULONG_PTR opened = 0;
+    p.Information = &opened;
     UNICODE_STRING nt;
     NTSTATUS st = w32_nt_name(lpFileName, &nt);
     PFILE_OBJECT fo = NULL;
@@ -123,7 +125,10 @@ HANDLE WINAPI CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess, DWORD dwSha
         Win32SetLastNtError(st);
         return INVALID_HANDLE_VALUE;
     }
-    SetLastError(ERROR_SUCCESS);
+    /* kernel32: an "always" disposition that found the file there says so. */
+    BOOL existed = (dwCreationDisposition == OPEN_ALWAYS && opened == FILE_OPENED) ||
+                   (dwCreationDisposition == CREATE_ALWAYS && opened == FILE_OVERWRITTEN);
+    SetLastError(existed ? ERROR_ALREADY_EXISTS : ERROR_SUCCESS);
     return h;
 }
 
@@ -319,8 +324,10 @@ static BOOL w32_finish(w32_request *rq, NTSTATUS st, ULONG_PTR info, LPDWORD tra
             *transferred = (DWORD)info;
         return TRUE;
     }
-    if (transferred && NT_WARNING(st))
-        *transferred = (DWORD)info;
+    /* A warning (STATUS_BUFFER_OVERFLOW: ERROR_MORE_DATA) still moved data; an error
+     * moved none, and the documented count is then zero. */
+    if (transferred)
+        *transferred = NT_WARNING(st) ? (DWORD)info : 0;
     Win32SetLastNtError(st);
     return FALSE;
 }
@@ -380,6 +387,9 @@ BOOL WINAPI DeviceIoControl(HANDLE hDevice, DWORD dwIoControlCode, LPVOID lpInBu
                             LPOVERLAPPED lpOverlapped)
 {
     KiRequireCurrentThread("DeviceIoControl");
+    /* Failures before the request is sent report no bytes either. */
+    if (lpBytesReturned)
+        *lpBytesReturned = 0;
     ACCESS_MASK granted;
     PFILE_OBJECT fo = w32_file(hDevice, &granted);
     if (!fo)

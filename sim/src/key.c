@@ -753,6 +753,9 @@ void key_power_up(sim_key *k)
     k->ready_at = now + KEY_POWER_READY;
     k->data_all_low = false;
     brownout_watch(k);
+    /* nInit already held low counts from power-up, as the data lines do. */
+    if (!k->host.nInit)
+        sim_event_schedule(k->base.clock, &k->ev_reset, now + KEY_RESET_PULSE);
     schedule_ready(k);
 }
 
@@ -919,6 +922,7 @@ static void key_destroy(sim_peripheral *p)
 
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         sim_event_cancel(c, evs[i]);
+    key_exec_abort(k);
     key_faults_cancel(k);
     if (k->behind && k->behind->ops->destroy)
         k->behind->ops->destroy(k->behind);

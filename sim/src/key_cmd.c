@@ -7,6 +7,7 @@
  * a session may end while it runs, and its response then only lands in the cache.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -340,9 +341,13 @@ static void finish(sim_key *k)
         memcpy(k->cache_resp, x->resp, x->resp_len);
     }
     key_response_ready(k, x->req.id, x->req.seq, x->status, x->resp, x->resp_len);
-    if (k->pending_valid) {
-        k->pending_valid = false;
-        start(k, &k->pending);
+    if (k->queue_head) {
+        key_queued *q = k->queue_head;
+        k->queue_head = q->next;
+        if (!k->queue_head)
+            k->queue_tail = NULL;
+        start(k, &q->req);      /* start copies the request: the node can go */
+        free(q);
     }
 }
 
@@ -437,26 +442,46 @@ void key_exec_init(sim_key *k)
 /*
  * key_exec_submit - a request frame is complete. The session now waits for this
  * request's response; if an earlier command (from a session that was abandoned) is
- * still running, this one waits for it and its checks run afterwards (section 6).
+ * still running, this one queues behind it and every other waiting request, and its
+ * checks run when its turn comes (section 6).
  */
 void key_exec_submit(sim_key *k, const key_request *req)
 {
-    key_request *slot = &k->pending;    /* staging; kept only while it must wait */
+    key_queued *q;
 
-    *slot = *req;
-    slot->id = ++k->next_id;
-    k->awaiting = slot->id;
-    if (k->exec.running) {
-        k->pending_valid = true;
+    k->awaiting = ++k->next_id;
+    if (!k->exec.running) {
+        key_request now = *req;
+        now.id = k->awaiting;
+        start(k, &now);
         return;
     }
-    start(k, slot);
+    q = malloc(sizeof *q);
+    if (!q) {
+        /* The frame is lost like a dropped one: the host's response wait times out. */
+        fprintf(stderr, "sim key: out of memory, request frame dropped\n");
+        return;
+    }
+    q->next = NULL;
+    q->req = *req;
+    q->req.id = k->awaiting;
+    if (k->queue_tail)
+        k->queue_tail->next = q;
+    else
+        k->queue_head = q;
+    k->queue_tail = q;
 }
 
-/* key_exec_abort - reset or power loss: the running command stops where it is. */
+/* key_exec_abort - reset, power loss or destruction: the running command stops where
+   it is and the waiting requests are forgotten. */
 void key_exec_abort(sim_key *k)
 {
     sim_event_cancel(k->base.clock, &k->ev_exec);
     k->exec.running = false;
-    k->pending_valid = false;
+    while (k->queue_head) {
+        key_queued *q = k->queue_head;
+        k->queue_head = q->next;
+        free(q);
+    }
+    k->queue_tail = NULL;
 }

@@ -152,6 +152,14 @@ typedef struct key_request {
     uint8_t bytes[KEY_FRAME_MAX];
 } key_request;
 
+/* A request that arrived while a command was running; it waits, in arrival order,
+   for every earlier one (section 6). A linked FIFO: how many hosts give up and
+   reopen during one command is bounded only by that command's key time. */
+typedef struct key_queued {
+    struct key_queued *next;
+    key_request req;
+} key_queued;
+
 /* The non-volatile update a running command performs when its key time is over. */
 typedef enum key_op {
     OP_NONE,
@@ -247,8 +255,7 @@ struct sim_key {
     /* Execution and caches. */
     key_exec exec;
     sim_event ev_exec;
-    bool pending_valid;
-    key_request pending;
+    key_queued *queue_head, *queue_tail;
     uint64_t next_id, awaiting;
     bool overrun_flag;
     bool cache_valid;

@@ -6,11 +6,10 @@
  * is how the tests see whether DongLpt holds it.
  */
 #include <ntddk.h>
-#include <parallel.h>
+#include "ddklib.h"
 
 typedef struct _HOG_EXTENSION {
-    PFILE_OBJECT PortFile;
-    PARALLEL_PORT_INFORMATION PortInfo;
+    KL_PORT Port;
 } HOG_EXTENSION, *PHOG_EXTENSION;
 
 /*
@@ -22,35 +21,9 @@ static VOID NTAPI HogUnload(PDRIVER_OBJECT DriverObject)
     PDEVICE_OBJECT device = DriverObject->DeviceObject;
     PHOG_EXTENSION hog = (PHOG_EXTENSION)device->DeviceExtension;
 
-    hog->PortInfo.FreePort(hog->PortInfo.Context);
-    ObDereferenceObject(hog->PortFile);
+    hog->Port.Info.FreePort(hog->Port.Info.Context);
+    KlDisconnectPort(&hog->Port);
     IoDeleteDevice(device);
-}
-
-/*
- * HogGetPortInfo - GET_PARALLEL_PORT_INFO from the port.
- * IRQL: PASSIVE_LEVEL.
- */
-static NTSTATUS HogGetPortInfo(PDEVICE_OBJECT Port, PFILE_OBJECT File, PPARALLEL_PORT_INFORMATION Info)
-{
-    KEVENT event;
-    IO_STATUS_BLOCK ioStatus;
-    PIRP irp;
-    NTSTATUS status;
-
-    KeInitializeEvent(&event, NotificationEvent, FALSE);
-    irp = IoBuildDeviceIoControlRequest(IOCTL_INTERNAL_GET_PARALLEL_PORT_INFO, Port, NULL, 0, Info,
-                                        sizeof(*Info), TRUE, &event, &ioStatus);
-    if (irp == NULL) {
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    IoGetNextIrpStackLocation(irp)->FileObject = File;
-    status = IoCallDriver(Port, irp);
-    if (status == STATUS_PENDING) {
-        KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, NULL);
-        status = ioStatus.Status;
-    }
-    return status;
 }
 
 /*
@@ -59,9 +32,7 @@ static NTSTATUS HogGetPortInfo(PDEVICE_OBJECT Port, PFILE_OBJECT File, PPARALLEL
  */
 NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
-    UNICODE_STRING name;
     PDEVICE_OBJECT device;
-    PDEVICE_OBJECT port;
     PHOG_EXTENSION hog;
     NTSTATUS status;
 
@@ -71,16 +42,10 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
         return status;
     }
     hog = (PHOG_EXTENSION)device->DeviceExtension;
-    RtlInitUnicodeString(&name, L"\\Device\\ParallelPort0");
-    status = IoGetDeviceObjectPointer(&name, FILE_READ_ATTRIBUTES, &hog->PortFile, &port);
-    if (NT_SUCCESS(status)) {
-        status = HogGetPortInfo(port, hog->PortFile, &hog->PortInfo);
-        if (NT_SUCCESS(status) && !hog->PortInfo.TryAllocatePort(hog->PortInfo.Context)) {
-            status = STATUS_DEVICE_BUSY;
-        }
-        if (!NT_SUCCESS(status)) {
-            ObDereferenceObject(hog->PortFile);
-        }
+    status = KlConnectPort(&hog->Port, 0);
+    if (NT_SUCCESS(status) && !hog->Port.Info.TryAllocatePort(hog->Port.Info.Context)) {
+        KlDisconnectPort(&hog->Port);
+        status = STATUS_DEVICE_BUSY;
     }
     if (!NT_SUCCESS(status)) {
         IoDeleteDevice(device);

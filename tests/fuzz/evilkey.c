@@ -19,6 +19,8 @@
 
 typedef struct evilkey {
     sim_peripheral base;
+    sim_peripheral *inner;      /* evilkey_wrap: the device whose lines are spoilt */
+    uint8_t flip, data_flip;    /* evilkey_wrap: the current fault mask */
     uint8_t *script;
     size_t len, pos;
     sim_periph_lines now, next;
@@ -92,13 +94,52 @@ static void evil_destroy(sim_peripheral *p)
     evilkey *e = (evilkey *)p;
     sim_event_cancel(p->clock, &e->apply_ev);
     sim_event_cancel(p->clock, &e->glitch_ev);
+    if (e->inner)
+        e->inner->ops->destroy(e->inner);
     free(e->script);
     free(e);
 }
 
 static const sim_peripheral_ops evil_ops = { evil_host_changed, evil_lines, evil_destroy };
 
-sim_peripheral *evilkey_create(sim_clock *clk, const uint8_t *script, size_t len)
+/* wrap_host_changed - the inner device sees the change; the script picks the mask. */
+static void wrap_host_changed(sim_peripheral *p, const sim_host_lines *lines)
+{
+    evilkey *e = (evilkey *)p;
+    int b = next_byte(e), d = 0;
+
+    if (b > 0 && (b & EV_DATA))
+        d = next_byte(e);
+    e->flip = b > 0 ? (uint8_t)(b & (EV_BUSY | EV_NACK | EV_PERROR | EV_SELECT | EV_NFAULT)) : 0;
+    e->data_flip = d > 0 ? (uint8_t)d : 0;
+    e->inner->ops->host_changed(e->inner, lines);
+    sim_peripheral_notify(p);
+}
+
+static sim_periph_lines wrap_lines(sim_peripheral *p)
+{
+    evilkey *e = (evilkey *)p;
+    sim_periph_lines l = e->inner->ops->lines(e->inner);
+
+    l.busy ^= (e->flip & EV_BUSY) != 0;
+    l.nAck ^= (e->flip & EV_NACK) != 0;
+    l.perror ^= (e->flip & EV_PERROR) != 0;
+    l.select ^= (e->flip & EV_SELECT) != 0;
+    l.nFault ^= (e->flip & EV_NFAULT) != 0;
+    if (l.data_driven)
+        l.data ^= e->data_flip;
+    return l;
+}
+
+/* inner_changed - the inner device's own line change goes upstream, spoilt. */
+static void inner_changed(void *upstream)
+{
+    sim_peripheral_notify(upstream);
+}
+
+static const sim_peripheral_ops wrap_ops = { wrap_host_changed, wrap_lines, evil_destroy };
+
+static evilkey *evil_new(sim_clock *clk, const uint8_t *script, size_t len)
 {
     evilkey *e = calloc(1, sizeof *e);
 
@@ -111,10 +152,34 @@ sim_peripheral *evilkey_create(sim_clock *clk, const uint8_t *script, size_t len
     }
     memcpy(e->script, script, len);
     e->len = len;
-    e->base.ops = &evil_ops;
     e->base.clock = clk;
     e->now = sim_lines_pulled_up();
     sim_event_init(&e->apply_ev, apply, e);
     sim_event_init(&e->glitch_ev, glitch, e);
+    return e;
+}
+
+sim_peripheral *evilkey_create(sim_clock *clk, const uint8_t *script, size_t len)
+{
+    evilkey *e = evil_new(clk, script, len);
+
+    if (!e)
+        return NULL;
+    e->base.ops = &evil_ops;
+    return &e->base;
+}
+
+sim_peripheral *evilkey_wrap(sim_clock *clk, sim_peripheral *inner, const uint8_t *script, size_t len)
+{
+    evilkey *e = evil_new(clk, script, len);
+
+    if (!e) {
+        inner->ops->destroy(inner);
+        return NULL;
+    }
+    e->base.ops = &wrap_ops;
+    e->inner = inner;
+    inner->notify = inner_changed;
+    inner->upstream = &e->base;
     return &e->base;
 }

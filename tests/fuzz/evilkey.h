@@ -21,4 +21,15 @@
  */
 sim_peripheral *evilkey_create(sim_clock *clk, const uint8_t *script, size_t len);
 
+/*
+ * A broken key: a real peripheral (inner, e.g. a DL-1 from sim_key_create) whose
+ * status lines pass through a fault mask. At each host line change the next script
+ * byte b sets the mask until the following change:
+ *   bits 0..4  flip Busy, nAck, PError, Select, nFault
+ *   bit 5      flip the data lines the inner device drives with the next byte
+ * and a zero byte (or the end of the script) leaves the lines alone. Takes ownership
+ * of inner (destroyed with the wrapper).
+ */
+sim_peripheral *evilkey_wrap(sim_clock *clk, sim_peripheral *inner, const uint8_t *script, size_t len);
+
 #endif

@@ -16,7 +16,6 @@ mkdir -p "$corpus" "$work/new" "$work/artifacts"
 rm -f "$work/new"/* "$work/artifacts"/*
 seeds=$(ls "$corpus" | wc -l)
 
-LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
 "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/new" "$corpus" >"$work/log" 2>&1
 rc=$?
@@ -24,8 +23,7 @@ runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
 crashes=$(ls "$work/artifacts" | wc -l)
 found=$(ls "$work/new" | wc -l)
 if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$rc" = 0 ] && [ "$found" -gt 0 ]; then
-    LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp" \
-        "$fuzzer" -merge=1 "$corpus" "$work/new" >>"$work/log" 2>&1
+    "$fuzzer" -merge=1 "$corpus" "$work/new" >>"$work/log" 2>&1
 fi
 echo "$name: ${runs:-0} inputs in ${secs} s, corpus ${seeds} files, ${found} new, ${crashes} failures"
 if [ "$rc" != 0 ] || [ "$crashes" != 0 ]; then

@@ -3,7 +3,8 @@
  * shared by the driver and the Win32 test program. Needs CTL_CODE and ULONG from
  * either <ntddk.h> or <windows.h> + <winioctl.h>.
  *
- * \Device\NtConf (buffered I/O) linked as \DosDevices\NtConf. Each kernel-side case
+ * \Device\NtConf (buffered I/O) linked as \DosDevices\NtConf, and \Device\NtConfDirect
+ * (direct I/O reads and writes) linked as \DosDevices\NtConfDirect. Each kernel-side case
  * runs inside IOCTL_CONF_RUN in the caller's thread at PASSIVE_LEVEL and reports the
  * first failed check; the rest of the codes give Win32 programs something to observe.
  */
@@ -57,6 +58,10 @@ enum CONF_CASE {
     CONF_MEMORY,
     CONF_STATUS_MAP,
     CONF_OBJECT_REFS,
+    CONF_REGISTRY,
+    CONF_IO_TIMER,
+    CONF_DRIVER_OBJECT,
+    CONF_HAL_PORTS,
     CONF_CASE_COUNT
 };
 
@@ -65,7 +70,12 @@ enum CONF_PROVOKE {
     PROVOKE_FREE_WRONG_TAG,
     PROVOKE_ALLOCATE_ZERO,
     PROVOKE_MUTEX_NOT_OWNED,
-    PROVOKE_FREE_TWICE
+    PROVOKE_FREE_TWICE,
+    PROVOKE_BUGCHECK,
+    PROVOKE_WAIT_TOO_MANY,      /* KeWaitForMultipleObjects(4, ..., NULL wait blocks) */
+    PROVOKE_SPIN_LOCK_TWICE,
+    PROVOKE_SPIN_LOCK_NOT_HELD,
+    PROVOKE_COMPLETE_TWICE      /* IoCompleteRequest on the IOCTL's IRP twice */
 };
 
 typedef struct _CONF_RESULT {
@@ -80,11 +90,19 @@ typedef struct _CONF_OPEN_INFO {
     ULONG DesiredAccess;    /* Parameters.Create.SecurityContext->DesiredAccess at create */
     ULONG FsContextIntact;  /* FsContext is still what IRP_MJ_CREATE put there */
     ULONG Requests;         /* requests seen on this file object (this one included) */
+    ULONG CreateOptions;    /* Parameters.Create.Options (disposition << 24 | options) */
+    ULONG ShareAccess;      /* Parameters.Create.ShareAccess */
+    ULONG SynchronousIo;    /* FO_SYNCHRONOUS_IO set on the file object */
+    ULONG RequestorMode;    /* of this request's IRP */
+    ULONG ThreadIsCaller;   /* Irp->Tail.Overlay.Thread is the thread running the dispatch */
+    ULONG SystemThread;     /* PsIsSystemThread(PsGetCurrentThread()) in the dispatch */
+    ULONG PreviousMode;     /* ExGetPreviousMode() in the dispatch */
     USHORT FileNameLength;  /* bytes */
     WCHAR FileName[64];     /* FILE_OBJECT.FileName at create */
 } CONF_OPEN_INFO;
 
 #define CONF_LOG_MAX 32
+#define CONF_LOG_NO_MDL 0x80000000u /* direct I/O request without an MDL (length in the low bits) */
 typedef struct _CONF_LOG {
     ULONG Count;
     UCHAR Major[CONF_LOG_MAX];    /* IRP_MJ_* */

@@ -55,7 +55,8 @@ static DWORD transact_code(HANDLE h, DWORD code, UCHAR cmd, const void *payload,
     memset(&req, 0, sizeof req);
     req.Command = cmd;
     req.Length = len;
-    memcpy(req.Payload, payload, len);
+    if (len)
+        memcpy(req.Payload, payload, len);
     memset(resp, 0x5C, sizeof *resp);
     return DeviceIoControl(h, code, &req, DONG_TRANSACT_REQUEST_HEADER + len, resp, sizeof *resp,
                            &got, NULL) ? 0 : GetLastError();
@@ -69,7 +70,8 @@ static DWORD write_file(HANDLE h, UCHAR cmd, const void *payload, USHORT len)
     memset(&req, 0, sizeof req);
     req.Command = cmd;
     req.Length = len;
-    memcpy(req.Payload, payload, len);
+    if (len)
+        memcpy(req.Payload, payload, len);
     return WriteFile(h, &req, DONG_TRANSACT_REQUEST_HEADER + len, &got, NULL) ? 0 : GetLastError();
 }
 

@@ -70,11 +70,20 @@ static double host_seconds(void)
         }                                                                              \
     } while (0)
 
-/* area_state - per page of [addr, addr+n): 0 old, 1 new, -1 torn (a mix). */
-static int area_state(sim_key *k, unsigned addr, unsigned n, const UCHAR *old_mem, UCHAR fill)
+/* What a WRITE left in its pages: all old, all new, a prefix new (an interrupted
+   WRITE, pages go in ascending order), or a violation. UNTOLD: every page's new
+   bytes equal its old ones. */
+typedef enum area {
+    AREA_UNTOLD, AREA_OLD, AREA_NEW, AREA_PREFIX, AREA_TORN, AREA_NOT_PREFIX
+} area;
+static const char *const area_name[] = { "untold", "old", "new", "a prefix", "torn",
+                                         "new after old (not a prefix)" };
+
+/* area_state - classify the pages of [addr, addr+n) against old_mem and fill. */
+static area area_state(sim_key *k, unsigned addr, unsigned n, const UCHAR *old_mem, UCHAR fill)
 {
     UCHAR mem[DL1_MEMORY_SIZE];
-    int all = -2;
+    bool seen_old = false, seen_new = false;
 
     sim_key_read_eeprom(k, 0, mem, sizeof mem);
     for (unsigned page = addr / 16; page <= (addr + n - 1) / 16; page++) {
@@ -85,15 +94,15 @@ static int area_state(sim_key *k, unsigned addr, unsigned n, const UCHAR *old_me
             is_new &= mem[b] == want_new;
         }
         if (!is_old && !is_new)
-            return -1;
-        /* A page whose new bytes equal its old ones counts as both. */
-        if (is_old && !is_new)
-            all = all == -2 || all == 0 ? 0 : 2;
-        else if (is_new && !is_old)
-            all = all == -2 || all == 1 ? 1 : 2;
+            return AREA_TORN;
+        if (is_new && !is_old && seen_old)
+            return AREA_NOT_PREFIX;
+        seen_old |= is_old && !is_new;
+        seen_new |= is_new && !is_old;
     }
-    /* 2: a prefix written (an interrupted WRITE), -2: nothing tells. */
-    return all;
+    if (seen_old && seen_new)
+        return AREA_PREFIX;
+    return seen_new ? AREA_NEW : seen_old ? AREA_OLD : AREA_UNTOLD;
 }
 
 static void one_point(figures *fg, HANDLE *hs, uint64_t *rng)
@@ -121,7 +130,7 @@ static void one_point(figures *fg, HANDLE *hs, uint64_t *rng)
     bool doubted = false;
     USHORT len;
     DWORD err;
-    int st;
+    area st;
 
     fg->points++;
     rig_put32(payload, txid);
@@ -147,7 +156,8 @@ static void one_point(figures *fg, HANDLE *hs, uint64_t *rng)
                 (unsigned long)err);
     if (is_write) {
         st = area_state(k, addr, n, old_mem, fill);
-        POINT_CHECK(st != -1, "a torn page after error %lu", (unsigned long)err);
+        POINT_CHECK(st != AREA_TORN && st != AREA_NOT_PREFIX, "pages %s after error %lu",
+                    area_name[st], (unsigned long)err);
     }
 
     if (err == ERROR_RETRY) {
@@ -166,8 +176,8 @@ static void one_point(figures *fg, HANDLE *hs, uint64_t *rng)
                     "answer status 0x%02x txid 0x%08x", resp.KeyStatus, (unsigned)resp.Txid);
         if (is_write) {
             st = area_state(k, addr, n, old_mem, fill);
-            POINT_CHECK(st == 1 || st == -2, "WRITE reported done but the pages are %s",
-                        st == 0 ? "old" : "a prefix");
+            POINT_CHECK(st == AREA_NEW || st == AREA_UNTOLD, "WRITE reported done but the pages are %s",
+                        area_name[st]);
         } else {
             POINT_CHECK(resp.Length == 4 && rig_get32(resp.Payload) == count_before - amount,
                         "COUNTER_DEC answered %u (before %u, amount %u)",
@@ -182,8 +192,9 @@ static void one_point(figures *fg, HANDLE *hs, uint64_t *rng)
         fg->not_done++;
         if (is_write) {
             st = area_state(k, addr, n, old_mem, fill);
-            POINT_CHECK(st == 0 || st == -2, "error %lu (not ERROR_RETRY) but the WRITE ran",
-                        (unsigned long)err);
+            POINT_CHECK(st == AREA_OLD || st == AREA_UNTOLD,
+                        "error %lu (not ERROR_RETRY) but the pages are %s", (unsigned long)err,
+                        area_name[st]);
         } else {
             POINT_CHECK(sim_key_counter(k, index) == count_before,
                         "error %lu (not ERROR_RETRY) but the counter went %u -> %u",

@@ -10,12 +10,12 @@ if ! command -v clang >/dev/null 2>&1; then
     exit 77
 fi
 status=0
-# The drivers the Windows build makes: donglpt.sys and the reference parport.sys.
-for f in "$root"/driver/*.c "$root"/parport/*.c; do
+# The drivers the Windows build makes: donglpt.sys (with ddklib) and the reference parport.sys.
+for f in "$root"/driver/*.c "$root"/ddklib/*.c "$root"/parport/*.c; do
     for dbg in 0 1; do
         clang -fsyntax-only -std=c11 -Wall -Wextra -Werror -fshort-wchar -D_GNU_SOURCE -DDBG=$dbg \
-            -fno-builtin -I"$root/nthost/include/ddk" -I"$root/nthost/include" -I"$root/include" \
-            -I"$(dirname "$f")" -I"$gen" "$f" || { echo "FAILED: $f (DBG=$dbg)"; status=1; }
+            -fno-builtin -I"$root/nthost/include/ddk" -I"$root/nthost/include/common" -I"$root/nthost/include" -I"$root/include" \
+            -I"$root/ddklib" -I"$(dirname "$f")" -I"$gen" "$f" || { echo "FAILED: $f (DBG=$dbg)"; status=1; }
     done
 done
 exit $status

@@ -57,41 +57,33 @@ extern "C" {
 #define _Function_class_(x)
 
 /* ---- Integer types (LLP64) ----------------------------------------------------- */
-typedef void *PVOID, **PPVOID;
+/* CHAR ... ULONG_PTR, WCHAR, HANDLE, LARGE_INTEGER, TRUE/FALSE: shared with Win32. */
+#include <ntbasetypes.h>
+
+typedef void **PPVOID;
 typedef const void *PCVOID;
-typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PSZ, *LPSTR;
-typedef const char *PCSTR, *PCSZ, *LPCSTR;
-typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE, BOOLEAN, *PBOOLEAN;
-typedef int16_t SHORT, *PSHORT, CSHORT;
-typedef uint16_t USHORT, *PUSHORT, WORD, *PWORD;
-typedef int32_t LONG, *PLONG, INT, *PINT;
-typedef uint32_t ULONG, *PULONG, UINT, *PUINT, DWORD, *PDWORD, LOGICAL, *PLOGICAL;
-typedef int32_t BOOL;
-typedef int64_t LONGLONG, *PLONGLONG, LONG64, *PLONG64, INT64;
-typedef uint64_t ULONGLONG, *PULONGLONG, ULONG64, *PULONG64, UINT64, DWORD64;
+typedef char CCHAR, *PSZ;
+typedef const char *PCSZ;
+typedef BOOLEAN *PBOOLEAN;
+typedef int16_t *PSHORT, CSHORT;
+typedef int32_t *PINT;
+typedef uint32_t *PUINT, LOGICAL, *PLOGICAL;
+typedef int64_t *PLONGLONG, *PLONG64, INT64;
+typedef uint64_t *PULONGLONG, *PULONG64, UINT64;
 typedef int32_t LONG32, INT32;
 typedef uint32_t ULONG32, UINT32, DWORD32;
 typedef int8_t INT8;
 typedef uint8_t UINT8;
 typedef int16_t INT16;
 typedef uint16_t UINT16;
-typedef intptr_t LONG_PTR, *PLONG_PTR, INT_PTR, SSIZE_T;
-typedef uintptr_t ULONG_PTR, *PULONG_PTR, UINT_PTR, SIZE_T, *PSIZE_T, DWORD_PTR;
+typedef intptr_t *PLONG_PTR, SSIZE_T;
 typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 typedef double DOUBLE;
+typedef wchar_t *PWCH;
+typedef const wchar_t *PCWCH;
 
-/* WCHAR is wchar_t so that L"..." literals have the right type; -fshort-wchar makes
- * wchar_t 16-bit UTF-16 code units, as on NT. */
-typedef wchar_t WCHAR, *PWCHAR, *PWSTR, *LPWSTR, *PWCH;
-typedef const wchar_t *PCWSTR, *LPCWSTR, *PCWCH;
-_Static_assert(sizeof(WCHAR) == 2, "WCHAR must be 16-bit: compile with -fshort-wchar");
-_Static_assert(sizeof(ULONG) == 4 && sizeof(LONG) == 4, "ULONG/LONG are 32-bit on NT");
-_Static_assert(sizeof(ULONG_PTR) == sizeof(void *), "ULONG_PTR is pointer-sized");
-
-typedef PVOID HANDLE, *PHANDLE;
 typedef LONG NTSTATUS, *PNTSTATUS;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
-typedef ULONG DEVICE_TYPE;
 typedef UCHAR KIRQL, *PKIRQL;
 typedef CCHAR KPROCESSOR_MODE;
 typedef LONG KPRIORITY;
@@ -101,8 +93,6 @@ typedef PVOID PSECURITY_DESCRIPTOR;
 typedef PVOID PSID;
 typedef ULONG LCID;
 
-#define TRUE 1
-#define FALSE 0
 #ifndef NULL
 #define NULL ((void *)0)
 #endif
@@ -119,30 +109,6 @@ typedef ULONG LCID;
 #define MAXLONGLONG 0x7fffffffffffffffLL
 #define MAXULONG_PTR (~(ULONG_PTR)0)
 #define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
-
-typedef union _LARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    };
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    } u;
-    LONGLONG QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER;
-
-typedef union _ULARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        ULONG HighPart;
-    };
-    struct {
-        ULONG LowPart;
-        ULONG HighPart;
-    } u;
-    ULONGLONG QuadPart;
-} ULARGE_INTEGER, *PULARGE_INTEGER;
 
 typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
@@ -192,16 +158,13 @@ typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 #define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
 #define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
+/* Pool blocks are aligned to this (16 bytes on 64-bit NT, 8 on 32-bit). */
+#define MEMORY_ALLOCATION_ALIGNMENT (2 * sizeof(void *))
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
 #define ALIGN_UP_BY(length, alignment) (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment))
 #define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 #define PAGE_SIZE 0x1000
 #define PAGE_SHIFT 12
-#define MAKELONG(a, b) ((LONG)(((USHORT)(a)) | ((ULONG)((USHORT)(b))) << 16))
-#define LOWORD(l) ((USHORT)((ULONG_PTR)(l) & 0xffff))
-#define HIWORD(l) ((USHORT)((ULONG_PTR)(l) >> 16))
-#define LOBYTE(w) ((UCHAR)((ULONG_PTR)(w) & 0xff))
-#define HIBYTE(w) ((UCHAR)((ULONG_PTR)(w) >> 8))
 #ifndef NOMINMAX
 #ifndef min
 #define min(a, b) (((a) < (b)) ? (a) : (b))

@@ -97,7 +97,9 @@ char *nthost_namespace_snapshot(void);
 
 /* ======================= I/O manager (io: io_*.c) ================================= */
 
-/* IRPs allocated and not yet freed (every driver and the I/O manager's own). */
+/* IRPs allocated and not yet freed (IoAllocateIrp by any driver, and the I/O
+ * manager's own). An IRP a driver formats in its own memory (IoInitializeIrp) goes
+ * away with that memory and is not counted. */
 size_t nthost_irps_outstanding(void);
 
 /* ======================= kernel (kcore: ke/ex/ps/verifier) ========================= */

@@ -8,9 +8,9 @@
  *
  * This header never includes the DDK headers. nthost's own implementation includes
  * it after <ntddk.h> so that the compiler checks these prototypes against their
- * definitions; the types the two headers share are therefore declared identically
- * (C11 allows a repeated identical typedef) and the structures and macros the DDK
- * already defines are skipped when it has been included (NTHOST_NTDEF_H).
+ * definitions: the base types both personalities use come from one header
+ * (common/ntbasetypes.h), and the macros the DDK also defines (GENERIC_READ, ...)
+ * are skipped when it has defined them.
  */
 #ifndef NTHOST_WINDOWS_H
 #define NTHOST_WINDOWS_H
@@ -42,29 +42,9 @@ extern "C" {
 #define VOID void
 #endif
 
-/* ---- base types (the DDK's ntdef.h declares the shared ones identically) ------ */
-typedef char CHAR;
-typedef unsigned char UCHAR, BYTE, BOOLEAN;
-typedef int16_t SHORT;
-typedef uint16_t USHORT, WORD;
-typedef int32_t LONG, INT, BOOL;
-typedef uint32_t ULONG, UINT, DWORD;
-typedef int64_t LONGLONG, LONG64;
-typedef uint64_t ULONGLONG, ULONG64, DWORD64;
-typedef intptr_t LONG_PTR, INT_PTR;
-typedef uintptr_t ULONG_PTR, UINT_PTR, SIZE_T, DWORD_PTR;
-typedef wchar_t WCHAR;
-typedef void *PVOID, *HANDLE, **PHANDLE;
-typedef CHAR *PCHAR, *PSTR, *LPSTR;
-typedef const CHAR *PCSTR, *LPCSTR;
-typedef WCHAR *PWCHAR, *PWSTR, *LPWSTR;
-typedef const WCHAR *PCWSTR, *LPCWSTR;
-typedef UCHAR *PUCHAR, *PBYTE;
-typedef USHORT *PUSHORT, *PWORD;
-typedef ULONG *PULONG, *PDWORD;
-typedef LONG *PLONG;
-typedef ULONG_PTR *PULONG_PTR;
-typedef SIZE_T *PSIZE_T;
+/* ---- base types: CHAR ... ULONG_PTR, WCHAR, HANDLE, LARGE_INTEGER, TRUE/FALSE,
+ * shared with the DDK's ntdef.h ------------------------------------------------ */
+#include <ntbasetypes.h>
 
 /* ---- Win32-only types -------------------------------------------------------- */
 typedef void *LPVOID;
@@ -85,44 +65,7 @@ typedef CHAR TCHAR;
 typedef TCHAR *LPTSTR;
 typedef const TCHAR *LPCTSTR;
 
-#ifndef NTHOST_NTDEF_H
-typedef union _LARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    };
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    } u;
-    LONGLONG QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER;
 
-typedef union _ULARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        ULONG HighPart;
-    };
-    struct {
-        ULONG LowPart;
-        ULONG HighPart;
-    } u;
-    ULONGLONG QuadPart;
-} ULARGE_INTEGER, *PULARGE_INTEGER;
-
-#define MAKELONG(lo, hi) ((LONG)(((WORD)(lo)) | ((DWORD)((WORD)(hi))) << 16))
-#define LOWORD(l) ((WORD)((DWORD_PTR)(l) & 0xffff))
-#define HIWORD(l) ((WORD)((DWORD_PTR)(l) >> 16))
-#define LOBYTE(w) ((BYTE)((DWORD_PTR)(w) & 0xff))
-#define HIBYTE(w) ((BYTE)((DWORD_PTR)(w) >> 8))
-#endif
-
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
 
 #define MAKEWORD(lo, hi) ((WORD)(((BYTE)(lo)) | ((WORD)((BYTE)(hi))) << 8))
 
