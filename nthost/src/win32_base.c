@@ -11,6 +11,7 @@
 #include "ke_internal.h"
 #include "ob_internal.h"
 #include "win32_internal.h"
+#include "nthost/nthost.h"
 
 /* A host thread that is not (yet) an nthost thread still has a last-error value. */
 static _Thread_local DWORD w32_host_last_error;
@@ -207,6 +208,7 @@ DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL 
 typedef struct w32_thread_start {
     LPTHREAD_START_ROUTINE start;
     LPVOID param;
+    nthost_identity identity; /* the creator's: threads of one process share its token */
 } w32_thread_start;
 
 /* The thread's exit code is its exit status; thread exit cancels its outstanding I/O. */
@@ -214,6 +216,7 @@ static VOID NTAPI w32_thread_main(PVOID Context)
 {
     w32_thread_start s = *(w32_thread_start *)Context;
     free(Context);
+    nthost_set_identity(s.identity);
     KiExitThread((NTSTATUS)s.start(s.param));
 }
 
@@ -236,6 +239,7 @@ HANDLE WINAPI CreateThread(LPSECURITY_ATTRIBUTES lpThreadAttributes, SIZE_T dwSt
     }
     s->start = lpStartAddress;
     s->param = lpParameter;
+    s->identity = nthost_get_identity();
     PKTHREAD t;
     NTSTATUS st = KiCreateThread(KiThreadKindWin32, "Win32Thread", w32_thread_main, s, &t);
     if (!NT_SUCCESS(st)) {

@@ -368,6 +368,18 @@ static VOID CaseTime(void)
     RtlTimeToTimeFields(&sys, &tf);
     /* 100-ns units since 1601: the host's wall clock lands in this century. */
     CHECK(tf.Year >= 2020 && tf.Year < 2100);
+    /* 2000-01-01 00:00:00 was a Saturday, 125911584000000000 units after 1601. */
+    LARGE_INTEGER y2k;
+    y2k.QuadPart = 125911584000000000LL;
+    RtlTimeToTimeFields(&y2k, &tf);
+    CHECK(tf.Year == 2000 && tf.Month == 1 && tf.Day == 1 && tf.Hour == 0 && tf.Weekday == 6);
+    TIME_FIELDS leap = { 2024, 2, 29, 23, 59, 58, 999, 0 };
+    LARGE_INTEGER back;
+    CHECK_EQ(RtlTimeFieldsToTime(&leap, &back), TRUE);
+    RtlTimeToTimeFields(&back, &tf);
+    CHECK(tf.Year == 2024 && tf.Month == 2 && tf.Day == 29 && tf.Second == 58 && tf.Milliseconds == 999);
+    leap.Year = 2023; /* no 29 February */
+    CHECK_EQ(RtlTimeFieldsToTime(&leap, &back), FALSE);
 
     c0 = KeQueryPerformanceCounter(&freq);
     CHECK(freq.QuadPart >= 1000000);
@@ -528,6 +540,11 @@ static VOID CaseNames(void)
     CHECK_EQ(IoCreateDevice(ConfDevice->DriverObject, 0, &dev, FILE_DEVICE_UNKNOWN, 0, FALSE, &d),
              STATUS_OBJECT_NAME_COLLISION);
     CHECK_EQ(IoCreateSymbolicLink(&link, &dev), STATUS_OBJECT_NAME_COLLISION);
+    UNICODE_STRING nodirdev;
+    RtlInitUnicodeString(&nodirdev, L"\\NoSuchDirectory\\NtConfX");
+    CHECK_EQ(IoCreateDevice(ConfDevice->DriverObject, 0, &nodirdev, FILE_DEVICE_UNKNOWN, 0, FALSE, &d),
+             STATUS_OBJECT_PATH_NOT_FOUND);
+    CHECK_EQ(IoDeleteSymbolicLink(&dev), STATUS_OBJECT_TYPE_MISMATCH); /* a device, not a link */
     RtlInitUnicodeString(&target, L"\\DosDevices\\NtConfMissing");
     CHECK_EQ(IoDeleteSymbolicLink(&target), STATUS_OBJECT_NAME_NOT_FOUND);
     CHECK_EQ(IoGetDeviceObjectPointer(&missing, FILE_READ_DATA, &f, &d), STATUS_OBJECT_NAME_NOT_FOUND);
@@ -1748,6 +1765,79 @@ static VOID CaseHalPorts(void)
     WRITE_PORT_UCHAR(lpt, 0xFF); /* as the BIOS left it */
 }
 
+/* A real interrupt: the printer on LPT1 acknowledges a strobed byte with an nAck
+ * pulse, which interrupts on IRQ 7 while CONTROL's IRQ enable is set. The ISR runs
+ * at the interrupt's DIRQL and requests its DPC, which runs at DISPATCH_LEVEL. */
+#define LPT_DATA ((PUCHAR)(ULONG_PTR)0x378)
+#define LPT_STATUS ((PUCHAR)(ULONG_PTR)0x379)
+#define LPT_CONTROL ((PUCHAR)(ULONG_PTR)0x37A)
+#define LPT_CONTROL_STROBE 0x01  /* asserts nStrobe */
+#define LPT_CONTROL_NOT_INIT 0x04 /* nInit high: not resetting the printer */
+#define LPT_CONTROL_SELECT_IN 0x08
+#define LPT_CONTROL_IRQ_ENABLE 0x10
+
+static struct {
+    LONG IsrCalls;
+    KIRQL IsrIrql;
+    PVOID IsrContext;
+    LONG DpcCalls;
+    KIRQL DpcIrql;
+    PVOID DpcContext;
+    KEVENT Done;
+} IsrSeen;
+
+static BOOLEAN NTAPI ConfLptIsr(PKINTERRUPT Interrupt, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Interrupt);
+    IsrSeen.IsrCalls++;
+    IsrSeen.IsrIrql = KeGetCurrentIrql();
+    IsrSeen.IsrContext = Context;
+    READ_PORT_UCHAR(LPT_STATUS);
+    IoRequestDpc(ConfQueued, NULL, Context);
+    return TRUE;
+}
+
+static VOID NTAPI ConfLptDpc(PKDPC Dpc, PVOID DeferredContext, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    IsrSeen.DpcCalls++;
+    IsrSeen.DpcIrql = KeGetCurrentIrql();
+    IsrSeen.DpcContext = DeferredContext == ConfQueued ? Arg2 : NULL;
+    KeSetEvent(&IsrSeen.Done, IO_NO_INCREMENT, FALSE);
+}
+
+static VOID CaseIsr(void)
+{
+    KIRQL irql;
+    KAFFINITY affinity;
+    PKINTERRUPT interrupt;
+    RtlZeroMemory(&IsrSeen, sizeof(IsrSeen));
+    KeInitializeEvent(&IsrSeen.Done, NotificationEvent, FALSE);
+    IoInitializeDpcRequest(ConfQueued, ConfLptDpc);
+    ULONG vector = HalGetInterruptVector(Isa, 0, 7, 7, &irql, &affinity);
+    CHECK_EQ(IoConnectInterrupt(&interrupt, ConfLptIsr, &IsrSeen, NULL, vector, irql, irql, Latched, FALSE,
+                                affinity, FALSE),
+             STATUS_SUCCESS);
+    UCHAR idle = LPT_CONTROL_NOT_INIT | LPT_CONTROL_SELECT_IN | LPT_CONTROL_IRQ_ENABLE;
+    WRITE_PORT_UCHAR(LPT_CONTROL, idle);
+    WRITE_PORT_UCHAR(LPT_DATA, 'A');
+    WRITE_PORT_UCHAR(LPT_CONTROL, idle | LPT_CONTROL_STROBE);
+    KeStallExecutionProcessor(1);
+    WRITE_PORT_UCHAR(LPT_CONTROL, idle);
+    LARGE_INTEGER limit = Rel(100);
+    NTSTATUS st = KeWaitForSingleObject(&IsrSeen.Done, Executive, KernelMode, FALSE, &limit);
+    WRITE_PORT_UCHAR(LPT_CONTROL, LPT_CONTROL_NOT_INIT | LPT_CONTROL_SELECT_IN);
+    IoDisconnectInterrupt(interrupt);
+    CHECK_EQ(st, STATUS_SUCCESS);
+    CHECK_EQ(IsrSeen.IsrCalls, 1);
+    CHECK_EQ(IsrSeen.IsrIrql, irql); /* DIRQL */
+    CHECK(IsrSeen.IsrContext == &IsrSeen);
+    CHECK_EQ(IsrSeen.DpcCalls, 1);
+    CHECK_EQ(IsrSeen.DpcIrql, DISPATCH_LEVEL);
+    CHECK(IsrSeen.DpcContext == &IsrSeen);
+}
+
 typedef VOID CONF_FN(void);
 static CONF_FN *const ConfCases[CONF_CASE_COUNT] = {
     [CONF_EVENTS] = CaseEvents,
@@ -1781,6 +1871,7 @@ static CONF_FN *const ConfCases[CONF_CASE_COUNT] = {
     [CONF_IO_TIMER] = CaseIoTimer,
     [CONF_DRIVER_OBJECT] = CaseDriverObject,
     [CONF_HAL_PORTS] = CaseHalPorts,
+    [CONF_ISR] = CaseIsr,
 };
 
 /* ---- provocations: each ends in a bug check ------------------------------------------------------ */

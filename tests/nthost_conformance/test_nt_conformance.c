@@ -128,6 +128,7 @@ KERNEL_CASE(cm_registry, CONF_REGISTRY)
 KERNEL_CASE(io_timer_and_errlog, CONF_IO_TIMER)
 KERNEL_CASE(io_driver_object, CONF_DRIVER_OBJECT)
 KERNEL_CASE(hal_ports, CONF_HAL_PORTS)
+KERNEL_CASE(io_isr_and_dpc, CONF_ISR)
 
 /* ---- Win32: opening ---------------------------------------------------------------------------- */
 
@@ -773,7 +774,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(rtl_memory),         cmocka_unit_test(rtl_status_map),
         cmocka_unit_test(ob_refs),            cmocka_unit_test(cm_registry),
         cmocka_unit_test(io_timer_and_errlog), cmocka_unit_test(io_driver_object),
-        cmocka_unit_test(hal_ports),
+        cmocka_unit_test(hal_ports),          cmocka_unit_test(io_isr_and_dpc),
     };
     const struct CMUnitTest win32[] = {
         cmocka_unit_test(w32_open_errors),    cmocka_unit_test(w32_create_parameters),

@@ -9,7 +9,8 @@
  *    are refused by the I/O manager (TRANSACT_WRITE) or the driver (TRANSACT_READ
  *    with a key-changing command), and WriteFile is refused.
  *  - The key-programming commands (SET_KEY, COUNTER_SET, LOCK) need an administrator:
- *    a user's are ERROR_PRIVILEGE_NOT_HELD through TRANSACT and WriteFile alike.
+ *    a user's are ERROR_PRIVILEGE_NOT_HELD through TRANSACT and WriteFile alike, and
+ *    from the threads the user creates.
  *  - Nothing refused reaches the key (its secret, counters, lock and EEPROM are
  *    inspected in the simulator).
  *  - The secret can be set but never read back: after SET_KEY every output any path
@@ -206,6 +207,45 @@ static void test_user_rights(void **state)
     assert_int_equal(fg.failures, failures_before);
 }
 
+/* child_programs - a thread of the user's "process" tries to program the key. */
+static DWORD WINAPI child_programs(LPVOID arg)
+{
+    static const UCHAR key32[32] = { 1 };
+    DONG_TRANSACT_RESPONSE resp;
+    DWORD *err = arg;
+    HANDLE h = rig_open(1, GENERIC_READ | GENERIC_WRITE, 0);
+
+    if (h == INVALID_HANDLE_VALUE) {
+        *err = GetLastError();
+        return 1;
+    }
+    *err = nthost_get_identity() == NTHOST_IDENTITY_USER
+               ? rig_transact(h, DL1_CMD_SET_KEY, 0, key32, 32, &resp) : ERROR_INVALID_ACCESS;
+    CloseHandle(h);
+    return 0;
+}
+
+/* Threads a user creates are the user too (one process, one token). */
+static void test_identity_inherited(void **state)
+{
+    unsigned failures_before = fg.failures;
+    key_snapshot before;
+    DWORD err = 0;
+    HANDLE t;
+    (void)state;
+
+    snapshot(rig_key(1), &before);
+    nthost_set_identity(NTHOST_IDENTITY_USER);
+    t = CreateThread(NULL, 0, child_programs, &err, 0, NULL);
+    assert_non_null(t);
+    assert_int_equal(WaitForSingleObject(t, INFINITE), WAIT_OBJECT_0);
+    CloseHandle(t);
+    nthost_set_identity(NTHOST_IDENTITY_ADMIN);
+    expect_refused(err, ERROR_PRIVILEGE_NOT_HELD, "SET_KEY from a user's thread");
+    ACHECK(same_key(rig_key(1), &before), "the user's thread changed the key");
+    assert_int_equal(fg.failures, failures_before);
+}
+
 /* contains_secret - any 8 consecutive bytes of the secret inside buf. */
 static bool contains_secret(const void *buf, size_t len, const UCHAR *secret)
 {
@@ -335,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rights),
         cmocka_unit_test(test_user_rights),
+        cmocka_unit_test(test_identity_inherited),
         cmocka_unit_test(test_secret_never_read),
     };
     return cmocka_run_group_tests_name("reliability_access", tests, setup, teardown);

@@ -118,8 +118,9 @@ unsigned nthost_verifier_warnings(void);
 
 /* Who a Win32 caller is. nthost hosts every caller in one process, so the token is
  * per host thread: the thread's Win32 calls, and the dispatch routines they reach,
- * run with it. A thread that never sets one is an administrator (the booting thread,
- * Win32 and system threads), so hosts that do not care see no change.
+ * run with it. CreateThread gives the new thread its creator's identity (threads of
+ * one process share its token); a thread that never got one is an administrator (the
+ * booting thread, system threads), so hosts that do not care see no change.
  *   - Opening a device checks the requested access against the device's security
  *     descriptor: NT's default for a named legacy device (System and Administrators:
  *     all access; Everyone: read, write, execute, READ_CONTROL, SYNCHRONIZE), so a
