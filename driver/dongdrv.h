@@ -117,6 +117,7 @@ VOID DongSyncWithWorker(PDONG_EXTENSION Extension);
 /* dongwork.c - one request, served by the worker while it owns the port */
 BOOLEAN DongRequestNeedsPort(PIRP Irp);
 VOID DongProcessRequest(PDONG_EXTENSION Extension, PIRP Irp);
+VOID DongReleasePortAfterRequest(PDONG_EXTENSION Extension);
 
 /* dongport.c - the parport connection */
 NTSTATUS DongConnectPort(PDONG_EXTENSION Extension);

@@ -67,6 +67,21 @@ static BOOLEAN DongKeepPortForNext(PDONG_EXTENSION Extension)
 }
 
 /*
+ * DongReleasePortAfterRequest - per-request policy, applied by DongProcessRequest
+ * once a request is served and before it completes: give the port back (closing the
+ * key session) unless DongKeepPortForNext says to keep it. Before, not after, the
+ * completion: a caller whose request has completed must find the session closed and
+ * the port back with parport, instead of racing its next request against the worker.
+ * IRQL: PASSIVE_LEVEL, worker thread.
+ */
+VOID DongReleasePortAfterRequest(PDONG_EXTENSION Extension)
+{
+    if (!Extension->AllocatePerOpen && !DongKeepPortForNext(Extension)) {
+        DongReleasePort(Extension);
+    }
+}
+
+/*
  * DongPortWaitMs - the current Timeouts.PortWaitMs.
  * IRQL: <= DISPATCH_LEVEL.
  */
@@ -153,9 +168,6 @@ static VOID DongServeQueue(PDONG_EXTENSION Extension)
             }
         }
         DongProcessRequest(Extension, irp);
-        if (!Extension->AllocatePerOpen && !DongKeepPortForNext(Extension)) {
-            DongReleasePort(Extension);
-        }
     }
     if (Extension->PortOwned && !DongWorkerWantsPort(Extension)) {
         DongReleasePort(Extension);

@@ -238,7 +238,8 @@ static NTSTATUS DongDeviceControl(PDONG_EXTENSION Extension, PIRP Irp, PULONG_PT
 }
 
 /*
- * DongProcessRequest - serve and complete one request taken from the queue.
+ * DongProcessRequest - serve one request taken from the queue, settle the port
+ * (per-request policy) and complete the request.
  * IRQL: PASSIVE_LEVEL, worker thread.
  */
 VOID DongProcessRequest(PDONG_EXTENSION Extension, PIRP Irp)
@@ -263,5 +264,6 @@ VOID DongProcessRequest(PDONG_EXTENSION Extension, PIRP Irp)
         status = DongDeviceControl(Extension, Irp, &information);
         break;
     }
+    DongReleasePortAfterRequest(Extension);
     DongCompleteRequest(Irp, status, NT_SUCCESS(status) ? information : 0);
 }

@@ -30,6 +30,12 @@ typedef struct _KI_CONFIG {
 
 #define KI_DEFAULT_QUANTUM SIM_MS(10)
 
+/* Thread priorities, as NT's: 0..31, 16..31 real time; the scheduler runs the
+ * highest-priority ready thread, round robin within a priority. System, Win32 and
+ * boot threads start at 8 (PsCreateSystemThread's default); the idle thread is 0. */
+#define KI_PRIORITY_LEVELS 32
+#define KI_DEFAULT_PRIORITY 8
+
 /* Starts the kernel on `Clock` (and `Bus`, may be NULL until the machine exists) and
  * makes the calling pthread the first nthost thread, named `BootThreadName`, at
  * PASSIVE_LEVEL. Creates the idle thread. `Config` may be NULL for defaults. */
@@ -109,11 +115,12 @@ struct _KTHREAD {
 
     LIST_ENTRY MutantListHead; /* mutexes owned */
     LONG KernelApcDisable;     /* KeEnterCriticalRegion / mutex depth (negative when disabled) */
-    KPRIORITY Priority;           /* kept for KeQueryPriorityThread; the scheduler is round-robin */
+    KPRIORITY Priority;           /* 0..31: which ready queue the thread joins */
     KPROCESSOR_MODE PreviousMode; /* ExGetPreviousMode: UserMode while Io runs a Win32 request */
 
     /* Scheduling and verifier bookkeeping. */
     sim_time_t SliceStart;
+    sim_time_t SliceCarried;    /* quantum used before a higher-priority thread preempted it */
     sim_time_t RaisedSince;     /* machine time the IRQL went to DISPATCH_LEVEL or above */
     ULONG SpinLocksHeld;
     sim_time_t LockedSince;     /* machine time the first spin lock now held was acquired */
@@ -149,12 +156,14 @@ ULONG KiLiveThreadCount(VOID);
 /* ---- Scheduling ------------------------------------------------------------------- */
 
 /* A preemption point: delivers due timers, DPCs and interrupts, and below
- * DISPATCH_LEVEL switches threads if the quantum expired (or random preemption
- * says so). Every HAL access and stall calls this. */
+ * DISPATCH_LEVEL switches threads if a higher-priority thread is ready, the quantum
+ * expired with another thread of the same priority ready (or random preemption says
+ * so). Every HAL access and stall calls this. */
 VOID KiPreemptionPoint(VOID);
 /* Delivers what is due at the current IRQL without switching threads. */
 VOID KiDeliverPending(VOID);
-/* Yields the CPU to the next ready thread if any (Win32 SwitchToThread / Sleep(0)). */
+/* Yields the CPU to the next ready thread of the caller's priority or higher, if any
+ * (Win32 SwitchToThread / Sleep(0), KeDelayExecutionThread with a zero interval). */
 BOOLEAN KiYield(VOID);
 
 /* ---- Dispatcher objects ----------------------------------------------------------- */

@@ -1,7 +1,12 @@
 /*
  * ke_sched.c — the uniprocessor token scheduler: thread creation and exit, the
- * ready queue, preemption points, the idle thread (virtual-time jump, real-time
- * sleep) and the deadlock report.
+ * ready queues (one per priority), preemption points, the idle thread (virtual-time
+ * jump, real-time sleep) and the deadlock report.
+ *
+ * Scheduling is NT's: the highest-priority ready thread runs; within a priority,
+ * round robin with a quantum of machine time. A readied thread that outranks the
+ * running one takes the CPU at the next preemption point, and the preempted thread
+ * goes back to the head of its queue keeping what is left of its quantum.
  *
  * The CPU token is Ki.Lock. The running nthost thread holds it for as long as it
  * runs, including while it executes driver or host code; a thread that gives up the
@@ -103,12 +108,14 @@ ULONG KiLiveThreadCount(void)
 
 /* ---- Hand-over ------------------------------------------------------------------ */
 
-/* KipRun: make Next the running thread and wake its pthread. */
+/* KipRun: make Next the running thread and wake its pthread. Its quantum starts
+ * afresh, less what it used before a higher-priority thread preempted it. */
 static void KipRun(PKTHREAD Next)
 {
     Ki.Current = Next;
     Next->State = KiThreadRunning;
-    Next->SliceStart = Ki.Clock ? sim_now(Ki.Clock) : 0;
+    Next->SliceStart = (Ki.Clock ? sim_now(Ki.Clock) : 0) - Next->SliceCarried;
+    Next->SliceCarried = 0;
     pthread_cond_signal(&Next->Wakeup);
 }
 
@@ -119,25 +126,63 @@ static void KipWaitForCpu(PKTHREAD Self)
         pthread_cond_wait(&Self->Wakeup, &Ki.Lock);
 }
 
+/* KipHighestReady: priority of the best ready thread, -1 when none is ready. */
+static LONG KipHighestReady(void)
+{
+    return Ki.ReadySummary ? 31 - __builtin_clz(Ki.ReadySummary) : -1;
+}
+
+/* KipDequeue: take the thread at the head of ReadyQueue[Priority] (not empty). */
+static PKTHREAD KipDequeue(LONG Priority)
+{
+    PLIST_ENTRY e = RemoveHeadList(&Ki.ReadyQueue[Priority]);
+    if (IsListEmpty(&Ki.ReadyQueue[Priority]))
+        Ki.ReadySummary &= ~(1u << Priority);
+    return CONTAINING_RECORD(e, KTHREAD, ReadyListEntry);
+}
+
 static PKTHREAD KipSelectNext(void)
 {
-    if (!IsListEmpty(&Ki.ReadyList)) {
-        PLIST_ENTRY e = RemoveHeadList(&Ki.ReadyList);
-        return CONTAINING_RECORD(e, KTHREAD, ReadyListEntry);
-    }
-    return Ki.Idle;
+    LONG top = KipHighestReady();
+    return top >= 0 ? KipDequeue(top) : Ki.Idle;
 }
 
 VOID KiReadyThread(PKTHREAD Thread)
 {
     Thread->State = KiThreadReady;
-    InsertTailList(&Ki.ReadyList, &Thread->ReadyListEntry);
+    InsertTailList(&Ki.ReadyQueue[Thread->Priority], &Thread->ReadyListEntry);
+    Ki.ReadySummary |= 1u << Thread->Priority;
 }
 
-VOID KiSwapThread(void)
+/* KipReadyAtHead: Thread was preempted by a higher-priority thread: it runs first
+ * among its priority, with the rest of its quantum. */
+static void KipReadyAtHead(PKTHREAD Thread)
+{
+    Thread->State = KiThreadReady;
+    Thread->SliceCarried = KiNow() - Thread->SliceStart;
+    InsertHeadList(&Ki.ReadyQueue[Thread->Priority], &Thread->ReadyListEntry);
+    Ki.ReadySummary |= 1u << Thread->Priority;
+}
+
+VOID KiSetThreadPriority(PKTHREAD Thread, KPRIORITY Priority)
+{
+    if (Thread->State != KiThreadReady || Thread == Ki.Idle) {
+        Thread->Priority = Priority;
+        return;
+    }
+    RemoveEntryList(&Thread->ReadyListEntry);
+    if (IsListEmpty(&Ki.ReadyQueue[Thread->Priority]))
+        Ki.ReadySummary &= ~(1u << Thread->Priority);
+    Thread->Priority = Priority;
+    KiReadyThread(Thread);
+}
+
+/* KipSwitchTo: give the CPU to Next (dequeued, or Self when it keeps running) and
+ * return when Self runs again (at once for Next == Self, never when terminated). */
+static void KipSwitchTo(PKTHREAD Next)
 {
     PKTHREAD self = KiSelf;
-    PKTHREAD next = KipSelectNext();
+    PKTHREAD next = Next;
     if (next == self) {
         self->State = KiThreadRunning;
         return;
@@ -146,6 +191,11 @@ VOID KiSwapThread(void)
     if (self->State == KiThreadTerminated)
         return;
     KipWaitForCpu(self);
+}
+
+VOID KiSwapThread(void)
+{
+    KipSwitchTo(KipSelectNext());
 }
 
 VOID KiUnwaitThread(PKTHREAD Thread, NTSTATUS WaitStatus)
@@ -169,16 +219,40 @@ static ULONG KipRandomPercent(void)
     return x % 100;
 }
 
-/* KipShouldPreempt: quantum expired, or the random-preemption dice say so. */
-static BOOLEAN KipShouldPreempt(PKTHREAD Self)
+typedef enum _KIP_PREEMPTION {
+    KipKeepRunning,
+    KipOutranked,   /* a higher-priority thread is ready */
+    KipQuantumEnd,  /* the quantum expired and a thread of the same priority is ready */
+    KipRandomTurn,  /* the random-preemption dice */
+} KIP_PREEMPTION;
+
+/* KipShouldPreempt: whether, and why, Self gives up the CPU at this point. */
+static KIP_PREEMPTION KipShouldPreempt(PKTHREAD Self)
 {
-    if (IsListEmpty(&Ki.ReadyList))
-        return FALSE;
-    if (Self == Ki.Idle)
-        return TRUE;
+    LONG top = KipHighestReady();
+    if (top < 0)
+        return KipKeepRunning;
+    if (Self == Ki.Idle || top > Self->Priority)
+        return KipOutranked;
     if (Ki.Config.RandomPreemptSeed != 0 && KipRandomPercent() < Ki.Config.RandomPreemptPercent)
-        return TRUE;
-    return KiNow() - Self->SliceStart >= Ki.Config.Quantum;
+        return KipRandomTurn;
+    if (top == Self->Priority && KiNow() - Self->SliceStart >= Ki.Config.Quantum)
+        return KipQuantumEnd;
+    return KipKeepRunning;
+}
+
+/* KipSelectRandom: a random preemption stands in for the other processors of a real
+ * machine, on which threads of lower priority run at the same time as the higher
+ * ones: it hands the CPU to the head of a ready queue of any priority, chosen by the
+ * dice. (An outranked thread takes the CPU back at its next preemption point.) */
+static PKTHREAD KipSelectRandom(void)
+{
+    ULONG levels = (ULONG)__builtin_popcount(Ki.ReadySummary);
+    ULONG pick = KipRandomPercent() % levels;
+    ULONG summary = Ki.ReadySummary;
+    while (pick-- > 0)
+        summary &= summary - 1;
+    return KipDequeue(__builtin_ctz(summary));
 }
 
 /* KipReap: drop the running reference of threads that terminated (their memory may
@@ -213,18 +287,37 @@ VOID KiPreemptionPoint(void)
     if (self == NULL || !Ki.Initialized)
         return;
     KiDeliverPending();
-    if (self->Irql < DISPATCH_LEVEL && KipShouldPreempt(self)) {
+    if (self->Irql >= DISPATCH_LEVEL)
+        return;
+    switch (KipShouldPreempt(self)) {
+    case KipKeepRunning:
+        return;
+    case KipOutranked:
+        if (self == Ki.Idle) {
+            self->State = KiThreadReady; /* never queued: runs when no thread is ready */
+            KiSwapThread();
+            break;
+        }
+        KipReadyAtHead(self);
+        KiSwapThread();
+        break;
+    case KipQuantumEnd:
         KiReadyThread(self);
         KiSwapThread();
-        KiDeliverPending();
+        break;
+    case KipRandomTurn:
+        KiReadyThread(self);
+        KipSwitchTo(KipSelectRandom());
+        break;
     }
+    KiDeliverPending();
 }
 
 BOOLEAN KiYield(void)
 {
     PKTHREAD self = KiRequireCurrentThread("KiYield");
     KiDeliverPending();
-    if (IsListEmpty(&Ki.ReadyList))
+    if (KipHighestReady() < self->Priority)
         return FALSE;
     KiReadyThread(self);
     KiSwapThread();
@@ -424,7 +517,7 @@ static void KipIdleMain(void *Context)
         if (Ki.ShuttingDown)
             return;
         KiDeliverPending();
-        if (!IsListEmpty(&Ki.ReadyList)) {
+        if (Ki.ReadySummary != 0) {
             /* The idle thread is never queued: it runs again when KiSwapThread finds
              * the ready queue empty. */
             device_only = FALSE;
@@ -481,7 +574,9 @@ VOID KiInitialize(const KI_CONFIG *Config, sim_clock *Clock, sim_bus *Bus, PCSTR
     Ki.Clock = Clock;
     Ki.Bus = NULL;
     InitializeListHead(&Ki.ThreadList);
-    InitializeListHead(&Ki.ReadyList);
+    for (int i = 0; i < KI_PRIORITY_LEVELS; i++)
+        InitializeListHead(&Ki.ReadyQueue[i]);
+    Ki.ReadySummary = 0;
     InitializeListHead(&Ki.TimerList);
     InitializeListHead(&Ki.DpcList);
     InitializeListHead(&Ki.ReapList);

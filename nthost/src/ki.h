@@ -18,7 +18,8 @@ typedef struct _KI_STATE {
     PKTHREAD Current;
     PKTHREAD Idle;
     LIST_ENTRY ThreadList; /* live threads (idle included) */
-    LIST_ENTRY ReadyList;
+    LIST_ENTRY ReadyQueue[KI_PRIORITY_LEVELS]; /* ready threads, one FIFO per priority */
+    ULONG ReadySummary;                        /* bit n set: ReadyQueue[n] is not empty */
     LIST_ENTRY TimerList;  /* set KTIMERs, by DueTime */
     LIST_ENTRY DpcList;
     LIST_ENTRY ReapList;   /* terminated threads whose running reference is still held */
@@ -39,7 +40,10 @@ extern KI_STATE Ki;
 extern __thread PKTHREAD KiSelf;
 
 /* Scheduler (ke_sched.c). */
+/* Queues Thread at the tail of the ready queue of its priority. */
 VOID KiReadyThread(PKTHREAD Thread);
+/* Moves Thread to Priority, requeueing it when it is ready (KeSetPriorityThread). */
+VOID KiSetThreadPriority(PKTHREAD Thread, KPRIORITY Priority);
 /* Gives up the CPU; Self->State says why (Ready and queued, Waiting, Terminated).
  * Returns when the thread runs again (never for Terminated). */
 VOID KiSwapThread(VOID);

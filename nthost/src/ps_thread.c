@@ -82,7 +82,7 @@ VOID KiInitializeThreadObject(PKTHREAD Thread, KI_THREAD_KIND Kind, PCSTR Name)
     Thread->Kind = Kind;
     Thread->State = KiThreadInitialized;
     Thread->Irql = PASSIVE_LEVEL;
-    Thread->Priority = Kind == KiThreadKindIdle ? 0 : 8;
+    Thread->Priority = Kind == KiThreadKindIdle ? LOW_PRIORITY : KI_DEFAULT_PRIORITY;
     Thread->PreviousMode = Kind == KiThreadKindWin32 || Kind == KiThreadKindBoot ? UserMode : KernelMode;
     snprintf(Thread->Name, sizeof Thread->Name, "%s", Name ? Name : "thread");
     Thread->UniqueThread = Ki.NextThreadId;
@@ -156,11 +156,25 @@ BOOLEAN NTAPI PsIsSystemThread(PETHREAD Thread) { return Thread->Kind == KiThrea
 ULONG NTAPI KeGetCurrentProcessorNumber(VOID) { return 0; }
 KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID) { return KiRequireCurrentThread("ExGetPreviousMode")->PreviousMode; }
 
-/* Priorities are kept but do not steer the round-robin scheduler. */
+/* KeSetPriorityThread: Thread's new priority (LOW_PRIORITY+1..HIGH_PRIORITY, which NT
+ * asserts); returns the old one. A ready thread moves to its new ready queue; a
+ * thread now outranked, or outranking the caller, switches at once when the caller's
+ * IRQL allows (<= DISPATCH_LEVEL to call; the switch waits for IRQL below DISPATCH). */
 KPRIORITY NTAPI KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
 {
+    PKTHREAD self = KiRequireCurrentThread("KeSetPriorityThread");
+    if ((Priority <= LOW_PRIORITY || Priority > HIGH_PRIORITY || Thread->Kind == KiThreadKindIdle) &&
+        VfIsEnabled())
+        VfBugCheck(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)(ULONG)STATUS_BREAKPOINT,
+                   (ULONG_PTR)__builtin_return_address(0), 0, 0, __builtin_return_address(0), NULL,
+                   "KeSetPriorityThread: priority %ld for thread %s (must be %d..%d, not the idle thread)",
+                   (long)Priority, Thread->Name, LOW_PRIORITY + 1, HIGH_PRIORITY);
     KPRIORITY old = Thread->Priority;
-    Thread->Priority = Priority;
+    if (Priority < LOW_PRIORITY || Priority > HIGH_PRIORITY || Thread->Kind == KiThreadKindIdle)
+        return old;
+    KiSetThreadPriority(Thread, Priority);
+    if (self->Irql < DISPATCH_LEVEL)
+        KiPreemptionPoint();
     return old;
 }
 

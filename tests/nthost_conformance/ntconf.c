@@ -438,8 +438,48 @@ static VOID CasePool(void)
     ExFreePool(c);
 }
 
+static struct {
+    LONG Allocs, Frees;
+    SIZE_T Bytes;
+    ULONG Tag;
+    POOL_TYPE Type;
+} LaSeen;
+
+static PVOID NTAPI ConfLaAllocate(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    LaSeen.Allocs++;
+    LaSeen.Bytes = NumberOfBytes;
+    LaSeen.Tag = Tag;
+    LaSeen.Type = PoolType;
+    return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
+
+static VOID NTAPI ConfLaFree(PVOID Buffer)
+{
+    LaSeen.Frees++;
+    ExFreePool(Buffer);
+}
+
 static VOID CaseLookaside(void)
 {
+    /* The list's own allocate/free routines get its size, tag and pool type; every
+     * entry is given back through the free routine by the time the list is deleted. */
+    NPAGED_LOOKASIDE_LIST custom;
+    PVOID c[3];
+    RtlZeroMemory(&LaSeen, sizeof(LaSeen));
+    ExInitializeNPagedLookasideList(&custom, ConfLaAllocate, ConfLaFree, 0, 40, CONF_TAG, 0);
+    for (int i = 0; i < 3; i++)
+        c[i] = ExAllocateFromNPagedLookasideList(&custom);
+    CHECK(c[0] && c[1] && c[2]);
+    CHECK_EQ(LaSeen.Allocs, 3);
+    CHECK(LaSeen.Bytes >= 40);
+    CHECK_EQ(LaSeen.Tag, CONF_TAG);
+    CHECK_EQ(LaSeen.Type, NonPagedPool);
+    for (int i = 0; i < 3; i++)
+        ExFreeToNPagedLookasideList(&custom, c[i]);
+    ExDeleteNPagedLookasideList(&custom);
+    CHECK_EQ(LaSeen.Frees, LaSeen.Allocs);
+
     NPAGED_LOOKASIDE_LIST np;
     PAGED_LOOKASIDE_LIST pg;
     PVOID e[4];
@@ -553,8 +593,7 @@ static VOID CaseNames(void)
     /* Through the link, in any case: the device itself and a real file object. The
      * handle it opened is closed at once: the driver sees CREATE and CLEANUP, and
      * CLOSE only when the file object's last reference goes. */
-    CONF_LOG before = ConfTakeLog();
-    UNREFERENCED_PARAMETER(before);
+    ConfTakeLog(); /* from an empty log */
     RtlInitUnicodeString(&lower, L"\\??\\NTCONF");
     CHECK_EQ(IoGetDeviceObjectPointer(&lower, FILE_READ_DATA, &f, &d), STATUS_SUCCESS);
     CONF_LOG opened = ConfTakeLog();
@@ -593,7 +632,7 @@ static VOID CaseNames(void)
     CHECK(RtlEqualUnicodeString(&f->FileName, &rest, FALSE));
     ObDereferenceObject(f);
     CHECK_EQ(IoDeleteSymbolicLink(&sub), STATUS_SUCCESS);
-    ConfTakeLog();
+    ConfTakeLog(); /* the opens above are not what the next check counts */
 
     /* An unprotected link works like any other and goes away on delete. */
     UNICODE_STRING alias;
@@ -1089,6 +1128,42 @@ static VOID NTAPI ConfStartIoCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     SIo.RemovedFromQueue = KeRemoveEntryDeviceQueue(&DeviceObject->DeviceQueue, &Irp->Tail.Overlay.DeviceQueueEntry);
     IoReleaseCancelSpinLock(Irp->CancelIrql);
     SIo.Canceled++;
+}
+
+/* Device queues by hand (at DISPATCH_LEVEL, as documented): the first insert into an
+ * idle queue only makes it busy; keyed inserts sort; removal by key takes the first
+ * entry whose key is at least the one given (else the first); an empty removal
+ * makes the queue idle again. */
+static VOID CaseDeviceQueue(void)
+{
+    KDEVICE_QUEUE q;
+    KDEVICE_QUEUE_ENTRY e[5];
+    KIRQL old;
+    BOOLEAN inserted[5];
+    PKDEVICE_QUEUE_ENTRY got[6];
+    KeInitializeDeviceQueue(&q);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    inserted[0] = KeInsertDeviceQueue(&q, &e[0]);
+    inserted[1] = KeInsertByKeyDeviceQueue(&q, &e[1], 30);
+    inserted[2] = KeInsertByKeyDeviceQueue(&q, &e[2], 10);
+    inserted[3] = KeInsertByKeyDeviceQueue(&q, &e[3], 20);
+    got[0] = KeRemoveByKeyDeviceQueue(&q, 15); /* e[3] (20) */
+    got[1] = KeRemoveByKeyDeviceQueue(&q, 99); /* none >= 99: the first, e[2] (10) */
+    got[2] = KeRemoveDeviceQueue(&q);          /* e[1] */
+    got[3] = KeRemoveDeviceQueue(&q);          /* empty: NULL, idle again */
+    inserted[4] = KeInsertDeviceQueue(&q, &e[4]);
+    got[4] = KeRemoveDeviceQueue(&q);
+    KeLowerIrql(old);
+    CHECK_EQ(inserted[0], FALSE);
+    CHECK_EQ(inserted[1], TRUE);
+    CHECK_EQ(inserted[2], TRUE);
+    CHECK_EQ(inserted[3], TRUE);
+    CHECK(got[0] == &e[3]);
+    CHECK(got[1] == &e[2]);
+    CHECK(got[2] == &e[1]);
+    CHECK(got[3] == NULL);
+    CHECK_EQ(inserted[4], FALSE);
+    CHECK(got[4] == NULL);
 }
 
 static VOID CaseStartIo(void)
@@ -1872,6 +1947,7 @@ static CONF_FN *const ConfCases[CONF_CASE_COUNT] = {
     [CONF_DRIVER_OBJECT] = CaseDriverObject,
     [CONF_HAL_PORTS] = CaseHalPorts,
     [CONF_ISR] = CaseIsr,
+    [CONF_DEVICE_QUEUE] = CaseDeviceQueue,
 };
 
 /* ---- provocations: each ends in a bug check ------------------------------------------------------ */
@@ -1933,7 +2009,7 @@ static VOID ConfProvoke(ULONG What, PIRP Irp)
         break;
     }
     case PROVOKE_BUGCHECK:
-        KeBugCheckEx(0xDEADDEAD & 0xFFFF, 1, 2, 3, 4);
+        KeBugCheckEx(0xDEAD, 1, 2, 3, 4);
         break;
     case PROVOKE_FREE_TWICE: {
         PVOID p = ExAllocatePoolWithTag(NonPagedPool, 16, CONF_TAG);

@@ -129,6 +129,7 @@ KERNEL_CASE(io_timer_and_errlog, CONF_IO_TIMER)
 KERNEL_CASE(io_driver_object, CONF_DRIVER_OBJECT)
 KERNEL_CASE(hal_ports, CONF_HAL_PORTS)
 KERNEL_CASE(io_isr_and_dpc, CONF_ISR)
+KERNEL_CASE(ke_device_queue, CONF_DEVICE_QUEUE)
 
 /* ---- Win32: opening ---------------------------------------------------------------------------- */
 
@@ -775,6 +776,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(ob_refs),            cmocka_unit_test(cm_registry),
         cmocka_unit_test(io_timer_and_errlog), cmocka_unit_test(io_driver_object),
         cmocka_unit_test(hal_ports),          cmocka_unit_test(io_isr_and_dpc),
+        cmocka_unit_test(ke_device_queue),
     };
     const struct CMUnitTest win32[] = {
         cmocka_unit_test(w32_open_errors),    cmocka_unit_test(w32_create_parameters),
