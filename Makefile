@@ -70,7 +70,7 @@ check-asan: deps
 check-tsan: deps
 	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DDONG_SANITIZE=thread >/dev/null
 	cmake --build $(BUILD)/tsan -j$(JOBS)
-	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1 $(CTEST) -LE no-sanitize
+	cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 die_after_fork=0" $(CTEST) -LE no-sanitize
 
 check-sanitize: check-asan check-tsan
 

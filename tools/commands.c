@@ -16,8 +16,8 @@
 #define DL1_NONCE_SIZE      16
 #define DL1_MAC_SIZE        16
 #define DL1_ADDR_SIZE       2
-/* Data per WRITE: the wire payload is txid + addr + data <= 512; the driver adds the
-   txid. Chunks end on page boundaries so each request touches whole pages only. */
+/* Data per WRITE: the wire payload is txid + addr + data <= 512; port_transact adds
+   the txid. Chunks end on page boundaries so each request touches whole pages only. */
 #define WRITE_CHUNK_MAX     (31 * DL1_PAGE_SIZE)
 #define COUNTER_ARG_SIZE    5   /* index u8 + u32 */
 
@@ -566,7 +566,7 @@ static int counter_result(const dong_port *p, const char *op, unsigned long idx,
 
 /*
  * cmd_counter — read, dec (by AMOUNT, default 1) or set (provisioning an unlocked
- * key). The driver supplies the txid, so a retried dec never counts twice.
+ * key). Each goes with its own txid (port_transact), so a resent dec never counts twice.
  */
 static int cmd_counter(dong_port *p, const dong_args *a)
 {

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "crypto.h"
 #include "dongctl.h"
 
 /* NTSTATUS values the driver reports in DONG_INFO.ProbeStatus (documented NT codes;
@@ -59,29 +60,16 @@ BOOL port_info(dong_port *p, DONG_INFO *info)
 }
 
 /*
- * port_transact — one DL-1 request through TRANSACT_READ when the command leaves the
- * key unchanged (a read-only handle suffices), TRANSACT_WRITE otherwise. The answer
- * is checked for consistency so that callers can trust rsp->Length.
+ * send_request — one TRANSACT with the request as built; the answer is checked for
+ * consistency so that callers can trust rsp->Length.
  */
-BOOL port_transact(dong_port *p, UCHAR command, const void *payload, USHORT length,
-                   DONG_TRANSACT_RESPONSE *rsp)
+static BOOL send_request(dong_port *p, DWORD code, const DONG_TRANSACT_REQUEST *req,
+                         DONG_TRANSACT_RESPONSE *rsp)
 {
-    DONG_TRANSACT_REQUEST req;
     DWORD got = 0;
-    DWORD code = DL1_CMD_IS_READ_ONLY(command) ? IOCTL_DONG_TRANSACT_READ
-                                               : IOCTL_DONG_TRANSACT_WRITE;
 
-    if (length > DL1_MAX_PAYLOAD) {
-        SetLastError(ERROR_INVALID_PARAMETER);
-        return FALSE;
-    }
-    memset(&req, 0, DONG_TRANSACT_REQUEST_HEADER);
-    req.Command = command;
-    req.Length = length;
-    if (length)
-        memcpy(req.Payload, payload, length);
     memset(rsp, 0, DONG_TRANSACT_RESPONSE_HEADER);
-    if (!DeviceIoControl(p->handle, code, &req, DONG_TRANSACT_REQUEST_HEADER + length, rsp,
+    if (!DeviceIoControl(p->handle, code, (LPVOID)req, DONG_TRANSACT_REQUEST_HEADER + req->Length, rsp,
                          sizeof *rsp, &got, NULL))
         return FALSE;
     if (got < DONG_TRANSACT_RESPONSE_HEADER || rsp->Length > DL1_MAX_PAYLOAD ||
@@ -90,6 +78,70 @@ BOOL port_transact(dong_port *p, UCHAR command, const void *payload, USHORT leng
         return FALSE;
     }
     return TRUE;
+}
+
+/*
+ * resend_in_doubt — the driver answered ERROR_RETRY: the command went out whole and
+ * its answer was lost, so it may have run. A failed DeviceIoControl copies nothing
+ * back (the driver's own txid never reaches us), which is why the request carries our
+ * txid: the same bytes again are answered from the key's journal if the command ran,
+ * and run once if it did not. Every failure until a real answer leaves the outcome
+ * unknown, whatever its error; the pauses give a key that lost power time to return.
+ */
+static BOOL resend_in_doubt(dong_port *p, DWORD code, const DONG_TRANSACT_REQUEST *req,
+                            DONG_TRANSACT_RESPONSE *rsp)
+{
+    for (unsigned n = 1; n <= DONG_RESEND_MAX; n++) {
+        Sleep(DONG_RESEND_PAUSE_MS * n);
+        if (send_request(p, code, req, rsp))
+            return TRUE;
+    }
+    SetLastError(ERROR_RETRY);
+    return FALSE;
+}
+
+/*
+ * port_transact — one DL-1 request through TRANSACT_READ when the command leaves the
+ * key unchanged (a read-only handle suffices), TRANSACT_WRITE otherwise. A
+ * key-changing command goes with a txid of ours (DONG_TRANSACT_CALLER_TXID), fresh
+ * from the system's random source, so that it can be resent safely.
+ */
+BOOL port_transact(dong_port *p, UCHAR command, const void *payload, USHORT length,
+                   DONG_TRANSACT_RESPONSE *rsp)
+{
+    DONG_TRANSACT_REQUEST req;
+    BOOL changing = DL1_CMD_IS_KEY_CHANGING(command);
+    USHORT at = changing ? DL1_TXID_SIZE : 0;
+    DWORD code = DL1_CMD_IS_READ_ONLY(command) ? IOCTL_DONG_TRANSACT_READ
+                                               : IOCTL_DONG_TRANSACT_WRITE;
+
+    if (length > DL1_MAX_PAYLOAD - at) {
+        SetLastError(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    memset(&req, 0, DONG_TRANSACT_REQUEST_HEADER);
+    req.Command = command;
+    req.Length = (USHORT)(at + length);
+    if (changing) {
+        uint8_t txid[DL1_TXID_SIZE];
+        /* 0 is the "no txid" of DONG_TRANSACT_RESPONSE; a 32-bit random value never
+           needs more than a few draws to avoid it. */
+        do {
+            if (dong_random(txid, sizeof txid)) {
+                SetLastError(ERROR_GEN_FAILURE);
+                return FALSE;
+            }
+        } while (!(txid[0] | txid[1] | txid[2] | txid[3]));
+        memcpy(req.Payload, txid, sizeof txid);
+        req.Flags = DONG_TRANSACT_CALLER_TXID;
+    }
+    if (length)
+        memcpy(req.Payload + at, payload, length);
+    if (send_request(p, code, &req, rsp))
+        return TRUE;
+    if (!changing || GetLastError() != ERROR_RETRY)
+        return FALSE;
+    return resend_in_doubt(p, code, &req, rsp);
 }
 
 /*
@@ -116,8 +168,9 @@ const char *win32_error_text(DWORD error)
     case ERROR_INSUFFICIENT_BUFFER:  return "the reply did not fit the buffer";
     case ERROR_INVALID_FUNCTION:     return "the driver does not support that request";
     case ERROR_INVALID_DATA:         return "the driver's reply was malformed";
-    case ERROR_RETRY:                return "the key's answer was lost after every retry: the command may have run "
-                                            "(repeating it with the same txid never runs it twice)";
+    case ERROR_RETRY:                return "OUTCOME UNKNOWN: the key's answer was lost and resending the command "
+                                            "with the same txid did not reach the key; it may or may not have run "
+                                            "(check the key before repeating it)";
     case ERROR_DEVICE_REMOVED:       return "the DongLpt driver was stopped";
     case ERROR_WRITE_PROTECT:        return "the key refused: it is locked";
     case ERROR_NOT_ENOUGH_QUOTA:     return "the key refused: the counter is exhausted";
@@ -152,8 +205,9 @@ int win32_error_exit(DWORD error)
     case ERROR_OPERATION_ABORTED:
     case ERROR_GEN_FAILURE:
     case ERROR_INVALID_DATA:
-    case ERROR_RETRY:
         return DONG_EXIT_IO;
+    case ERROR_RETRY:
+        return DONG_EXIT_UNKNOWN;
     default:
         return DONG_EXIT_SYSTEM;
     }

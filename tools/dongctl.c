@@ -36,7 +36,8 @@ static void usage(FILE *f)
                "  --reg FILE      a .reg file imported after donglpt.reg, e.g. other Parameters\n"
                "                  (simulated machine only)\n"
                "\nexit codes: 0 ok, 1 usage, 2 no key or no such port, 3 key refused or not authentic,\n"
-               "            4 link or I/O error, 5 set-up (driver not running, files)\n");
+               "            4 link or I/O error, 5 set-up (driver not running, files),\n"
+               "            6 outcome unknown (a change to the key may or may not have been made)\n");
 }
 
 /* usage_error — what was wrong, then the usage, on stderr; exit code 1. */

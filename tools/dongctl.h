@@ -23,6 +23,7 @@
 #define DONG_EXIT_REFUSED  3   /* the key refused the command, or authentication failed */
 #define DONG_EXIT_IO       4   /* the link failed: timeout, CRC, port busy, device error */
 #define DONG_EXIT_SYSTEM   5   /* set-up: driver not running, machine not bootable, files */
+#define DONG_EXIT_UNKNOWN  6   /* a key-changing command may or may not have run */
 
 #define DONG_MAX_PORTS     32  /* \\.\DongLpt1 .. DongLpt32 are probed by `ports` */
 
@@ -79,10 +80,17 @@ void port_close(dong_port *p);
 
 BOOL port_info(dong_port *p, DONG_INFO *info);
 
+/* A key-changing command whose outcome the driver reports unknown (ERROR_RETRY) is
+   resent with the same txid up to DONG_RESEND_MAX times, pausing n x the pause first. */
+#define DONG_RESEND_MAX      3
+#define DONG_RESEND_PAUSE_MS 250
+
 /*
- * Send one DL-1 command (payload without the txid of a key-changing command: the
- * driver supplies it) and wait for its response. TRUE when the key answered, whatever
- * its status; FALSE with GetLastError() when the link failed.
+ * Send one DL-1 command and wait for its response. The payload is the command's
+ * without the txid: for a key-changing command port_transact puts a random txid of
+ * its own first (so at most DL1_MAX_PAYLOAD - DL1_TXID_SIZE bytes) and resends in
+ * doubt. TRUE when the key answered, whatever its status; FALSE with GetLastError()
+ * when the link failed — ERROR_RETRY: the command may or may not have run.
  */
 BOOL port_transact(dong_port *p, UCHAR command, const void *payload, USHORT length,
                    DONG_TRANSACT_RESPONSE *rsp);

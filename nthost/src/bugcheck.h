@@ -81,6 +81,11 @@
 #define VF_WAIT_ABOVE_DISPATCH 0x120
 #define VF_WAIT_AT_DISPATCH_NULL_TIMEOUT 0x121
 #define VF_WAIT_AT_DISPATCH_NONZERO_TIMEOUT 0x122
+/* nthost: a buffered request completed with IoStatus.Information larger than the
+ * requester's buffer (P2 = IRP, P3 = Information, P4 = buffer length). NT's verifier
+ * documents no parameter 1 for it, so this one is nthost's own, beside 0x1001
+ * (deadlock). */
+#define VF_IO_INFORMATION_EXCEEDS_BUFFER 0x1002
 #define VF_PAGED_CODE_ABOVE_APC 0x1001F /* nthost: PAGED_CODE() reached above APC_LEVEL (reported as 0xD1) */
 
 /* ---- Reporting -------------------------------------------------------------------- */

@@ -120,6 +120,29 @@ PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULON
     return ExpAllocatePoolForImage(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
+#define EXP_POOL2_POOLS (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED)
+/* The required (low 32) flags nthost honours; any other required flag fails the call. */
+#define EXP_POOL2_KNOWN                                                                              \
+    (EXP_POOL2_POOLS | POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_CACHE_ALIGNED |     \
+     POOL_FLAG_RAISE_ON_FAILURE)
+
+/* ExAllocatePool2: exactly one pool; zeroed unless POOL_FLAG_UNINITIALIZED. */
+PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    POOL_FLAGS pool = Flags & EXP_POOL2_POOLS;
+    PVOID p = NULL;
+    if (Tag != 0 && (pool == POOL_FLAG_NON_PAGED || pool == POOL_FLAG_NON_PAGED_EXECUTE || pool == POOL_FLAG_PAGED) &&
+        !(Flags & 0xFFFFFFFFull & ~EXP_POOL2_KNOWN)) {
+        p = ExpAllocatePoolForImage(pool == POOL_FLAG_PAGED ? PagedPool : NonPagedPool, NumberOfBytes, Tag,
+                                    __builtin_return_address(0));
+        if (p && !(Flags & POOL_FLAG_UNINITIALIZED))
+            memset(p, 0, NumberOfBytes);
+    }
+    if (!p && (Flags & POOL_FLAG_RAISE_ON_FAILURE))
+        ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+    return p;
+}
+
 /* ExAllocatePool: the untagged form; NT tags these blocks "None". */
 PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 {

@@ -544,6 +544,8 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
         if ((irp->Flags & IRP_INPUT_OPERATION) && !NT_ERROR(status) && irp->UserBuffer &&
             irp->AssociatedIrp.SystemBuffer) {
             ULONG_PTR n = irp->IoStatus.Information;
+            /* Too large is a verifier stop at completion; without the verifier the
+               copy stays inside the requester's buffer. */
             if (f->user_length_valid && n > f->user_length)
                 n = f->user_length;
             memcpy(irp->UserBuffer, irp->AssociatedIrp.SystemBuffer, n);
@@ -604,6 +606,26 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
 }
 
 /*
+ * The I/O manager copies IoStatus.Information bytes of a buffered request's system
+ * buffer back to the requester unless the status is an error: more than the
+ * requester's buffer holds is a driver bug (a size reported with a warning such as
+ * STATUS_BUFFER_OVERFLOW is the usual one). Without the verifier the final stage
+ * clamps the copy; with it, the machine stops here, naming the completing driver.
+ */
+static void iop_check_information(PIRP irp, iop_irp_rec *r, const void *caller)
+{
+    const iop_final *f = &r->final;
+
+    if ((irp->Flags & (IRP_BUFFERED_IO | IRP_INPUT_OPERATION)) != (IRP_BUFFERED_IO | IRP_INPUT_OPERATION) ||
+        !f->user_length_valid || NT_ERROR(irp->IoStatus.Status) || irp->IoStatus.Information <= f->user_length)
+        return;
+    VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_IO_INFORMATION_EXCEEDS_BUFFER, (ULONG_PTR)irp,
+               irp->IoStatus.Information, f->user_length, caller, NULL,
+               "IoCompleteRequest: IoStatus.Information (%lu) is larger than the requester's buffer (%lu bytes)",
+               (unsigned long)irp->IoStatus.Information, (unsigned long)f->user_length);
+}
+
+/*
  * IofCompleteRequest: the driver is done with the IRP. Unwind the stack locations
  * bottom-up, calling each completion routine whose invoke-on condition holds (with
  * the device object of the location that set it), propagating PendingReturned, and
@@ -632,6 +654,7 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         if (Irp->CancelRoutine)
             IOP_VERIFIER_STOP(IOP_VF_COMPLETE_WITH_CANCEL_ROUTINE, Irp->CancelRoutine, Irp, 0, caller,
                               "IoCompleteRequest was called while the IRP's cancel routine was still set");
+        iop_check_information(Irp, r, caller);
     }
     r->state = IOP_IRP_COMPLETING;
 

@@ -28,7 +28,7 @@ typedef struct _KI_CONFIG {
     BOOLEAN Verifier;          /* driver verifier checks (default: on when DBG) */
 } KI_CONFIG, *PKI_CONFIG;
 
-#define KI_DEFAULT_QUANTUM SIM_MS(10)
+#define KI_DEFAULT_QUANTUM SIM_MS(1)
 
 /* Thread priorities, as NT's: 0..31, 16..31 real time; the scheduler runs the
  * highest-priority ready thread, round robin within a priority. System, Win32 and

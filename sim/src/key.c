@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include "sim/crc16.h"
 #include "key_internal.h"
 
@@ -959,8 +960,17 @@ static int load_nv(sim_key *k, const sim_key_config *cfg, char *err, size_t errl
 sim_peripheral *sim_key_create(sim_clock *clk, const sim_key_config *cfg,
                                sim_peripheral *behind, char *err, size_t errlen)
 {
-    sim_key *k = calloc(1, sizeof *k);
+    sim_key *k;
 
+    /* libcrypto initialises itself on first use and keeps per-thread state for the
+       thread that did it. The key's first HMAC may run on any thread of the host
+       (a worker that ends without freeing that state): initialised here, it belongs
+       to the thread that creates the machine, and libcrypto's exit handler frees it. */
+    if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
+        snprintf(err, errlen, "libcrypto failed to initialise");
+        return NULL;
+    }
+    k = calloc(1, sizeof *k);
     if (!k) {
         snprintf(err, errlen, "out of memory");
         return NULL;

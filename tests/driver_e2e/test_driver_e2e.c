@@ -1006,6 +1006,60 @@ static void test_counter_dec_power_loss(void **state)
     close_dong(h);
 }
 
+/* The key loses power as its COUNTER_DEC answer is ready and stays off: the outcome
+ * is unknown (ERROR_RETRY). The failed METHOD_BUFFERED call copies nothing back, so
+ * the response's Txid never reaches a Win32 caller: only the caller's own txid lets
+ * it resend. With the key back, that resend is answered from the journal: once. */
+static void test_unknown_outcome_caller_txid(void **state)
+{
+    HANDLE h = open_rw(1);
+    DONG_TRANSACT_REQUEST req;
+    DONG_TRANSACT_RESPONSE resp;
+    sim_key *key = sim_machine_key(nthost_machine(), 0);
+    sim_key_trigger when = { .kind = SIM_KEY_TRIGGER_AFTER_RESPONSES, .count = 1 };
+    sim_key_trigger now = { .kind = SIM_KEY_TRIGGER_NOW };
+    sim_key_fault loss = { .kind = SIM_KEY_FAULT_POWER_LOSS, .duration = 0 };
+    sim_key_fault on = { .kind = SIM_KEY_FAULT_POWER_ON };
+    UCHAR set[5] = { 4 };
+    UCHAR dec[4 + 5];
+    sim_key_stats kbefore, kafter;
+    DWORD bytes;
+
+    (void)state;
+    assert_non_null(key);
+    put_u32(set + 1, 30);
+    assert_int_equal(transact(h, DL1_CMD_COUNTER_SET, set, 5, &resp), DL1_STATUS_OK);
+    put_u32(dec, 0x0DD0B7EDul);
+    dec[4] = 4;
+    put_u32(dec + 5, 6);
+    request(&req, DL1_CMD_COUNTER_DEC, dec, sizeof(dec));
+    req.Flags = DONG_TRANSACT_CALLER_TXID;
+
+    assert_int_equal(sim_key_inject(key, &when, &loss), 0);
+    memset(&resp, 0xEE, sizeof(resp));
+    bytes = 12345;
+    assert_false(DeviceIoControl(h, IOCTL_DONG_TRANSACT_WRITE, &req, DONG_TRANSACT_REQUEST_HEADER + sizeof(dec),
+                                 &resp, sizeof(resp), &bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_RETRY);
+    assert_int_equal(bytes, 0);
+    assert_int_equal(resp.Txid, 0xEEEEEEEEul);     /* nothing came back */
+    assert_int_equal(sim_key_counter(key, 4), 24);  /* it had run */
+
+    assert_int_equal(sim_key_inject(key, &now, &on), 0);
+    Sleep(200);                                      /* past NOT-READY */
+    sim_key_get_stats(key, &kbefore);
+    assert_true(dong_ioctl(h, IOCTL_DONG_TRANSACT_WRITE, &req, DONG_TRANSACT_REQUEST_HEADER + sizeof(dec), &resp,
+                           sizeof(resp), &bytes));
+    sim_key_get_stats(key, &kafter);
+    assert_int_equal(resp.KeyStatus, DL1_STATUS_OK);
+    assert_int_equal(resp.Txid, 0x0DD0B7EDul);
+    assert_int_equal(get_u32(resp.Payload), 24);
+    assert_int_equal(kafter.commands_executed, kbefore.commands_executed);
+    assert_int_equal(kafter.journal_replays - kbefore.journal_replays, 1);
+    assert_int_equal(counter_read(h, 4), 24);
+    close_dong(h);
+}
+
 /* ------------------------------------------------------------- cancel */
 
 #define QUEUED 16
@@ -1579,6 +1633,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reset_and_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_dec_lost_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_dec_power_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_outcome_caller_txid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closehandle_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocate_per_request, setup, teardown),

@@ -4,7 +4,6 @@
 #include "fuzz_common.h"
 #include "fuzz_stack.h"
 #include <nthost/nthost.h>
-#include <openssl/crypto.h>
 
 static void stack_shutdown(void)
 {
@@ -21,10 +20,6 @@ void fuzz_stack_boot(const char *ports)
 
     if (nthost_running())
         return;
-    /* OpenSSL initialises itself on first use, keeping state for the thread that
-       does it; the key model's first HMAC may run on any nthost thread, which can
-       end without freeing it. Initialised here, it belongs to this thread. */
-    OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
     machine = fuzz_write_file("machine.ini", ports, strlen(ports));
     memset(&cfg, 0, sizeof cfg);
     cfg.machine = machine;

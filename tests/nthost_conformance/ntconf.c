@@ -431,6 +431,22 @@ static VOID CasePool(void)
     CHECK_EQ(a[99], 0x11);
     ExFreePoolWithTag(a, CONF_TAG);
     ExFreePool(b);
+    /* ExAllocatePool2 zeroes unless asked not to; a zero tag or no pool is refused. */
+    PULONG z = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, CONF_TAG);
+    CHECK(z != NULL);
+    CHECK_EQ(RtlCompareMemoryUlong(z, 64, 0), 64);
+    ExFreePoolWithTag(z, CONF_TAG);
+    z = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_UNINITIALIZED, 16, CONF_TAG);
+    CHECK(z != NULL);
+    ExFreePoolWithTag(z, CONF_TAG);
+    CHECK(ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, 0) == NULL);
+    CHECK(ExAllocatePool2(POOL_FLAG_UNINITIALIZED, 16, CONF_TAG) == NULL);
+    CHECK(ExAllocatePool2(POOL_FLAG_NON_PAGED | POOL_FLAG_PAGED, 16, CONF_TAG) == NULL);
+    z = ExAllocatePoolZero(NonPagedPool, 32, CONF_TAG);
+    CHECK(z != NULL);
+    CHECK_EQ(RtlCompareMemoryUlong(z, 32, 0), 32);
+    ExFreePoolWithTag(z, CONF_TAG);
+
     /* More than the machine has: NULL, not a crash. */
     CHECK(ExAllocatePoolWithTag(NonPagedPool, (SIZE_T)1 << 50, CONF_TAG) == NULL);
     PVOID c = ExAllocatePool(NonPagedPool, 8);
@@ -564,6 +580,50 @@ static CONF_LOG ConfTakeLog(void)
     RtlZeroMemory(&ConfLog, sizeof(ConfLog));
     KeReleaseSpinLock(&ConfLogLock, irql);
     return log;
+}
+
+/* Mutex contention between threads: a wait on a mutex another thread owns times out,
+ * then succeeds once the owner releases it. */
+typedef struct _MUTEX_CTX {
+    KMUTEX Mutex;
+    KEVENT Held, Release;
+} MUTEX_CTX;
+
+static VOID NTAPI ConfMutexOwner(PVOID Context)
+{
+    MUTEX_CTX *ctx = Context;
+    KeWaitForSingleObject(&ctx->Mutex, Executive, KernelMode, FALSE, NULL);
+    KeSetEvent(&ctx->Held, IO_NO_INCREMENT, FALSE);
+    KeWaitForSingleObject(&ctx->Release, Executive, KernelMode, FALSE, NULL);
+    KeReleaseMutex(&ctx->Mutex, FALSE);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+static VOID CaseContention(void)
+{
+    MUTEX_CTX ctx;
+    HANDLE h;
+    PVOID thread;
+    KeInitializeMutex(&ctx.Mutex, 0);
+    KeInitializeEvent(&ctx.Held, NotificationEvent, FALSE);
+    KeInitializeEvent(&ctx.Release, NotificationEvent, FALSE);
+    CHECK_EQ(PsCreateSystemThread(&h, THREAD_ALL_ACCESS, NULL, NULL, NULL, ConfMutexOwner, &ctx), STATUS_SUCCESS);
+    CHECK_EQ(ObReferenceObjectByHandle(h, SYNCHRONIZE, *PsThreadType, KernelMode, &thread, NULL), STATUS_SUCCESS);
+    ZwClose(h);
+    KeWaitForSingleObject(&ctx.Held, Executive, KernelMode, FALSE, NULL);
+    LARGE_INTEGER ten = Rel(10);
+    NTSTATUS busy = KeWaitForSingleObject(&ctx.Mutex, Executive, KernelMode, FALSE, &ten);
+    KeSetEvent(&ctx.Release, IO_NO_INCREMENT, FALSE);
+    NTSTATUS got = busy == STATUS_TIMEOUT ? KeWaitForSingleObject(&ctx.Mutex, Executive, KernelMode, FALSE, NULL)
+                                          : busy;
+    LONG state = KeReadStateMutex(&ctx.Mutex);
+    if (got == STATUS_SUCCESS)
+        KeReleaseMutex(&ctx.Mutex, FALSE);
+    KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, NULL);
+    ObDereferenceObject(thread);
+    CHECK_EQ(busy, STATUS_TIMEOUT);
+    CHECK_EQ(got, STATUS_SUCCESS);
+    CHECK_EQ(state, 0); /* owned by us, once */
 }
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -1362,10 +1422,10 @@ static VOID CaseUnicode(void)
     CHECK_EQ(u.MaximumLength, 2);
 
     WCHAR buf[8];
+    C_ASSERT(sizeof(buf) == 16);
     RtlFillMemory(buf, sizeof(buf), 0xFF);
-    u.Buffer = buf;
-    u.Length = 0;
-    u.MaximumLength = sizeof(buf);
+    RtlInitEmptyUnicodeString(&u, buf, sizeof(buf));
+    CHECK(u.Length == 0 && u.MaximumLength == 16 && u.Buffer == buf);
     CHECK_EQ(RtlAppendUnicodeToString(&u, L"abcd"), STATUS_SUCCESS);
     CHECK_EQ(u.Length, 8);
     CHECK_EQ(buf[4], 0); /* terminated while there is room */
@@ -1948,6 +2008,7 @@ static CONF_FN *const ConfCases[CONF_CASE_COUNT] = {
     [CONF_HAL_PORTS] = CaseHalPorts,
     [CONF_ISR] = CaseIsr,
     [CONF_DEVICE_QUEUE] = CaseDeviceQueue,
+    [CONF_CONTENTION] = CaseContention,
 };
 
 /* ---- provocations: each ends in a bug check ------------------------------------------------------ */

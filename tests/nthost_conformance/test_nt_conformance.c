@@ -130,6 +130,7 @@ KERNEL_CASE(io_driver_object, CONF_DRIVER_OBJECT)
 KERNEL_CASE(hal_ports, CONF_HAL_PORTS)
 KERNEL_CASE(io_isr_and_dpc, CONF_ISR)
 KERNEL_CASE(ke_device_queue, CONF_DEVICE_QUEUE)
+KERNEL_CASE(ke_mutex_contention, CONF_CONTENTION)
 
 /* ---- Win32: opening ---------------------------------------------------------------------------- */
 
@@ -186,7 +187,8 @@ static void w32_create_parameters(void **state)
     assert_true(ri.DesiredAccess & SYNCHRONIZE);
     assert_int_equal(ri.DesiredAccess & GENERIC_READ, 0); /* mapped, not generic */
     /* FILE_GENERIC_READ (READ_CONTROL, SYNCHRONIZE, read data, attributes, EA). */
-    assert_int_equal(ri.DesiredAccess, 0x00120089);
+    assert_int_equal(ri.DesiredAccess, FILE_GENERIC_READ);
+    assert_int_equal(FILE_GENERIC_READ, 0x00120089);
     assert_int_equal(ri.SynchronousIo, 1);
     assert_int_equal(ri.RequestorMode, 1); /* UserMode */
     assert_int_equal(ri.ThreadIsCaller, 1);
@@ -203,6 +205,7 @@ static void w32_create_parameters(void **state)
     assert_true(wi.DesiredAccess & FILE_WRITE_DATA);
     assert_false(wi.DesiredAccess & FILE_READ_DATA);
     /* FILE_GENERIC_WRITE plus the FILE_READ_ATTRIBUTES CreateFile always asks for. */
+    assert_int_equal(wi.DesiredAccess, FILE_GENERIC_WRITE | FILE_READ_ATTRIBUTES);
     assert_int_equal(wi.DesiredAccess, 0x00120196);
     assert_int_equal(wi.Requests, 1); /* its own file object */
     assert_true(CloseHandle(w));
@@ -309,6 +312,19 @@ static void w32_read_write(void **state)
     assert_false(ReadFile(w, buf, 1, &n, NULL));
     assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
     assert_true(CloseHandle(w));
+
+    /* No access at all (a query handle): FILE_ANY_ACCESS IOCTLs work, data does not. */
+    HANDLE q = open_conf(0, 0);
+    CONF_OPEN_INFO qi = open_info(q);
+    assert_int_equal(qi.DesiredAccess, SYNCHRONIZE | FILE_READ_ATTRIBUTES);
+    SetLastError(0);
+    assert_false(ReadFile(q, buf, 1, &n, NULL));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    DWORD got = 0;
+    assert_false(DeviceIoControl(q, CTL_CODE(CONF_DEVICE_TYPE, 0x801, METHOD_BUFFERED, FILE_READ_ACCESS), NULL, 0,
+                                 NULL, 0, &got, NULL));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    assert_true(CloseHandle(q));
 }
 
 /* A synchronous request blocked in another thread: CancelIoEx(h, NULL) on the shared
@@ -776,7 +792,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(ob_refs),            cmocka_unit_test(cm_registry),
         cmocka_unit_test(io_timer_and_errlog), cmocka_unit_test(io_driver_object),
         cmocka_unit_test(hal_ports),          cmocka_unit_test(io_isr_and_dpc),
-        cmocka_unit_test(ke_device_queue),
+        cmocka_unit_test(ke_device_queue),    cmocka_unit_test(ke_mutex_contention),
     };
     const struct CMUnitTest win32[] = {
         cmocka_unit_test(w32_open_errors),    cmocka_unit_test(w32_create_parameters),

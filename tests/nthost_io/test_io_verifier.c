@@ -219,6 +219,42 @@ static void prov_initialize_allocated_irp(void)
     IoInitializeIrp(irp, IoSizeOfIrp(2), 2);
 }
 
+/* Fills its whole output buffer but reports 4 bytes more (as a driver that puts the
+ * size it needs in Information with STATUS_BUFFER_OVERFLOW). */
+static NTSTATUS NTAPI report_too_much(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    ULONG out = IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.OutputBufferLength;
+    RtlFillMemory(irp->AssociatedIrp.SystemBuffer, out, 0xA5);
+    irp->IoStatus.Status = STATUS_BUFFER_OVERFLOW;
+    irp->IoStatus.Information = out + 4;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_BUFFER_OVERFLOW;
+}
+
+#define SMALL_OUTPUT 4
+
+/* A METHOD_BUFFERED IOCTL with an output buffer of SMALL_OUTPUT bytes followed by
+ * canaries; returns the status block. */
+static IO_STATUS_BLOCK send_buffered(PDEVICE_OBJECT dev, UCHAR out[SMALL_OUTPUT + 4])
+{
+    KEVENT ev;
+    IO_STATUS_BLOCK iosb;
+    KeInitializeEvent(&ev, NotificationEvent, FALSE);
+    PIRP irp = IoBuildDeviceIoControlRequest(CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS),
+                                             dev, NULL, 0, out, SMALL_OUTPUT, FALSE, &ev, &iosb);
+    assert_non_null(irp);
+    if (IoCallDriver(dev, irp) == STATUS_PENDING)
+        KeWaitForSingleObject(&ev, Executive, KernelMode, FALSE, NULL);
+    return iosb;
+}
+
+static void prov_information_exceeds_buffer(void)
+{
+    UCHAR out[SMALL_OUTPUT + 4];
+    send_buffered(bad_driver(report_too_much), out);
+}
+
 static void unload_check(PDEVICE_OBJECT dev)
 {
     PVOID base;
@@ -356,6 +392,34 @@ static void initialize_allocated_irp(void **s)
     rig_expect_bugcheck(prov_initialize_allocated_irp, DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, NULL);
 }
 
+static void information_exceeds_buffer(void **s)
+{
+    (void)s;
+    rig_expect_bugcheck(prov_information_exceeds_buffer, DRIVER_VERIFIER_DETECTED_VIOLATION,
+                        VF_IO_INFORMATION_EXCEEDS_BUFFER, "is larger than the requester's buffer");
+}
+
+/* Without the verifier the same driver costs no overrun: the I/O manager copies back
+ * no more than the requester's buffer. */
+static void information_clamped_without_verifier(void **s)
+{
+    (void)s;
+    UCHAR out[SMALL_OUTPUT + 4];
+    rig_boot(FALSE);
+    PDEVICE_OBJECT dev = bad_driver(report_too_much);
+    memset(out, 0x11, sizeof(out));
+    IO_STATUS_BLOCK iosb = send_buffered(dev, out);
+    assert_int_equal(iosb.Status, STATUS_BUFFER_OVERFLOW);
+    for (int i = 0; i < SMALL_OUTPUT; i++)
+        assert_int_equal(out[i], 0xA5);
+    for (int i = SMALL_OUTPUT; i < SMALL_OUTPUT + 4; i++)
+        assert_int_equal(out[i], 0x11);
+    PDRIVER_OBJECT drv = dev->DriverObject;
+    IoDeleteDevice(dev);
+    rig_driver_gone(drv);
+    rig_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +442,8 @@ int main(void)
         cmocka_unit_test(call_null_device),
         cmocka_unit_test(free_irp_held_by_driver),
         cmocka_unit_test(initialize_allocated_irp),
+        cmocka_unit_test(information_exceeds_buffer),
+        cmocka_unit_test(information_clamped_without_verifier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,6 +198,87 @@ static void access_checked_before_the_driver(void **state)
     assert_true(CloseHandle(rw));
 }
 
+/* The byte counts kernel32 reports for a failed call (DeviceIoControl's documentation:
+ * 0 with ERROR_INSUFFICIENT_BUFFER; the bytes moved with ERROR_MORE_DATA), and that the
+ * I/O manager copies a buffered request's output back for a warning but not an error. */
+static DWORD outcome(HANDLE h, LONG status, ULONG information, UCHAR out[8], DWORD *n, OVERLAPPED *ov)
+{
+    TST_OUTCOME o = { status, information };
+    memset(out, 0x11, 8);
+    *n = 0xDEAD;
+    SetLastError(0);
+    assert_false(DeviceIoControl(h, IOCTL_TST_OUTCOME, &o, sizeof(o), out, 8, n, ov));
+    return GetLastError();
+}
+
+static void failed_calls_report_bytes(void **state)
+{
+    (void)state;
+    HANDLE h = open_dev("\\\\.\\TstIo", GENERIC_READ | GENERIC_WRITE, 0);
+    assert_true(h != INVALID_HANDLE_VALUE);
+    UCHAR out[8];
+    DWORD n;
+
+    /* An error: nothing copied, no bytes, even when the driver left Information set. */
+    assert_int_equal(outcome(h, (LONG)0xC0000023, 0, out, &n, NULL), ERROR_INSUFFICIENT_BUFFER);
+    assert_int_equal(n, 0);
+    assert_int_equal(outcome(h, (LONG)0xC0000023, 6, out, &n, NULL), ERROR_INSUFFICIENT_BUFFER);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(out[i], 0x11);
+
+    /* A warning: the part that fit comes back and is counted. */
+    assert_int_equal(outcome(h, (LONG)0x80000005, 5, out, &n, NULL), ERROR_MORE_DATA);
+    assert_int_equal(n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(out[i], 0x40 + i);
+    for (int i = 5; i < 8; i++)
+        assert_int_equal(out[i], 0x11);
+
+    /* Failures before any request is sent count no bytes either. */
+    HANDLE ro = open_dev("\\\\.\\TstIo", GENERIC_READ, 0);
+    assert_true(ro != INVALID_HANDLE_VALUE);
+    n = 0xDEAD;
+    assert_false(WriteFile(ro, "x", 1, &n, NULL));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    assert_int_equal(n, 0);
+    n = 0xDEAD;
+    assert_false(DeviceIoControl(ro, IOCTL_TST_NEEDS_WRITE, NULL, 0, NULL, 0, &n, NULL));
+    assert_int_equal(n, 0);
+    assert_true(CloseHandle(ro));
+    HANDLE wo = open_dev("\\\\.\\TstIo", GENERIC_WRITE, 0);
+    assert_true(wo != INVALID_HANDLE_VALUE);
+    n = 0xDEAD;
+    assert_false(ReadFile(wo, out, sizeof(out), &n, NULL));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    assert_int_equal(n, 0);
+    assert_true(CloseHandle(wo));
+    assert_true(CloseHandle(h));
+
+    /* Overlapped handle, completed at once: a warning is in the OVERLAPPED and
+     * GetOverlappedResult reports it with its bytes; an error leaves the OVERLAPPED
+     * alone (the caller got it directly). */
+    HANDLE ah = open_dev("\\\\.\\TstIo", GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    assert_true(ah != INVALID_HANDLE_VALUE);
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_int_equal(outcome(ah, (LONG)0x80000005, 3, out, &n, &ov), ERROR_MORE_DATA);
+    assert_int_equal(n, 3);
+    assert_int_equal(ov.Internal, 0x80000005u);
+    assert_int_equal(ov.InternalHigh, 3);
+    n = 0xDEAD;
+    assert_false(GetOverlappedResult(ah, &ov, &n, TRUE));
+    assert_int_equal(GetLastError(), ERROR_MORE_DATA);
+    assert_int_equal(n, 3);
+    assert_int_equal(outcome(ah, (LONG)0xC0000023, 6, out, &n, &ov), ERROR_INSUFFICIENT_BUFFER);
+    assert_int_equal(n, 0);
+    assert_int_not_equal(ov.Internal, 0xC0000023u);
+    assert_int_not_equal(ov.InternalHigh, 6);
+    assert_true(CloseHandle(ov.hEvent));
+    assert_true(CloseHandle(ah));
+}
+
 /* ---- overlapped I/O --------------------------------------------------------------------------- */
 
 static void overlapped_read_completes_through_event(void **state)
@@ -493,6 +574,7 @@ int main(int argc, char **argv)
         T(exclusive_device_refuses_second_open),
         T(write_read_and_every_method),
         T(access_checked_before_the_driver),
+        T(failed_calls_report_bytes),
         T(overlapped_read_completes_through_event),
         T(cancel_io_aborts_the_request),
         T(close_handle_with_requests_pending),

@@ -281,6 +281,15 @@ static NTSTATUS NTAPI TstDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     }
     case IOCTL_TST_FAIL:
         return TstComplete(Irp, STATUS_DEVICE_NOT_CONNECTED, 0);
+    case IOCTL_TST_OUTCOME: {
+        TST_OUTCOME outcome;
+        if (in != sizeof(outcome))
+            return TstComplete(Irp, STATUS_INVALID_PARAMETER, 0);
+        RtlCopyMemory(&outcome, sys, sizeof(outcome));
+        for (ULONG i = 0; i < out; i++)
+            sys[i] = (UCHAR)(0x40 + i);
+        return TstComplete(Irp, outcome.Status, outcome.Information);
+    }
     default:
         return TstComplete(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
     }

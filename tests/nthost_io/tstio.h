@@ -32,6 +32,15 @@
 /* Completes every pended IOCTL_TST_PEND (any handle) with success, Information 7;
  * Information = how many it completed. */
 #define IOCTL_TST_RELEASE CTL_CODE(TST_DEVICE_TYPE, 0x808, METHOD_BUFFERED, FILE_ANY_ACCESS)
+/* Input: TST_OUTCOME. Fills the whole output buffer with 0x40, 0x41, ... and completes
+ * with the status and Information asked for: how the I/O manager and kernel32 report
+ * warnings and errors. */
+#define IOCTL_TST_OUTCOME CTL_CODE(TST_DEVICE_TYPE, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+typedef struct _TST_OUTCOME {
+    LONG Status;            /* NTSTATUS to complete with */
+    ULONG Information;
+} TST_OUTCOME;
 
 typedef struct _TST_STATS {
     ULONG Creates;

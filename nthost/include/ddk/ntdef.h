@@ -156,6 +156,7 @@ typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
     ((type *)((PCHAR)(address) - offsetof(type, field)))
 #define ARGUMENT_PRESENT(ArgumentPointer) ((CHAR *)((ULONG_PTR)(ArgumentPointer)) != (CHAR *)NULL)
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
+#define C_ASSERT(e) _Static_assert(e, #e)
 #define DBG_UNREFERENCED_PARAMETER(P) ((void)(P))
 #define DBG_UNREFERENCED_LOCAL_VARIABLE(V) ((void)(V))
 /* Pool blocks are aligned to this (16 bytes on 64-bit NT, 8 on 32-bit). */
