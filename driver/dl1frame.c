@@ -7,7 +7,8 @@
  * payload) answers a resend of a command that already ran instead of running it
  * twice. A key-changing command that was strobed completely and never answered is
  * "in doubt": if every retry fails, the caller gets STATUS_RETRY and the txid, and a
- * resend with that txid is the safe way to learn what happened.
+ * resend with that txid is the safe way to learn what happened. (A Win32 caller's
+ * failed IOCTL returns no data, so it must have chosen the txid itself.)
  */
 #include <ntddk.h>
 #include <parallel.h>

@@ -97,7 +97,9 @@ VOID DongLinkSetTimeouts(PDONG_LINK Link, const DONG_TIMEOUTS *Timeouts);
  * DL1_STATUS_*; DongLinkKeyStatusToNtStatus maps it); otherwise the link failure of
  * docs/LINK.md, with Response->Txid and Retries still filled in (Length 0).
  * STATUS_RETRY means a key-changing command may or may not have executed: resend it
- * with the same txid (DONG_TRANSACT_CALLER_TXID) to learn its outcome safely.
+ * with the same txid (DONG_TRANSACT_CALLER_TXID) to learn its outcome safely. The
+ * failed IOCTL carries Response->Txid to no Win32 caller (nothing is copied back on
+ * an error), so those callers supply their txid from the start (docs/DRIVER.md).
  */
 NTSTATUS DongLinkTransact(PDONG_LINK Link, const DONG_TRANSACT_REQUEST *Request,
                           PDONG_TRANSACT_RESPONSE Response);

@@ -112,10 +112,18 @@
  * Request. Payload is the DL-1 request payload WITHOUT the txid of a key-changing
  * command: the driver chooses a txid that never repeats (seeded at load from the
  * clock) and puts it first on the wire, and resends the same bytes on every retry,
- * so a command whose response was lost executes once. A caller that wants to resend
- * a key-changing command itself after a failure (its own retry across handles or
- * processes) sets DONG_TRANSACT_CALLER_TXID and puts its own txid first in Payload,
- * as on the wire; the response's Txid field gives the txid used either way.
+ * so a command whose response was lost executes once.
+ *
+ * When every retry fails after the command went out whole, the outcome is unknown:
+ * the IOCTL fails with STATUS_RETRY (ERROR_RETRY). A failed METHOD_BUFFERED request
+ * copies nothing back, so the caller never sees the txid the driver chose. A caller
+ * that may need to resend a key-changing command (and every caller should be ready
+ * to) therefore supplies its own: DONG_TRANSACT_CALLER_TXID set, a txid first in
+ * Payload as on the wire, random or from a counter that never repeats, never 0.
+ * Resending the same request (same txid, same payload) is safe: the key answers it
+ * from its journal if it ran, and runs it once if it did not — provided no other
+ * key-changing command reached the key in between (the journal holds the last one).
+ * The response's Txid field gives the txid used on success.
  * Input length: FIELD_OFFSET(Payload) + Length <= InputBufferLength <= sizeof.
  */
 #define DONG_TRANSACT_CALLER_TXID   0x01    /* Flags: Payload starts with the txid */
@@ -142,7 +150,8 @@ typedef struct _DONG_TRANSACT_RESPONSE {
     UCHAR  KeyStatus;               /* DL1_STATUS_* (STATUS & 0x7F) */
     UCHAR  Flags;                   /* DONG_RESPONSE_* */
     USHORT Length;                  /* bytes used in Payload */
-    ULONG  Txid;                    /* txid sent with a key-changing command, else 0 */
+    ULONG  Txid;                    /* txid sent with a key-changing command, else 0
+                                       (returned on success only: see above) */
     ULONG  Retries;                 /* link retries this request needed */
     UCHAR  Payload[DL1_MAX_PAYLOAD];
 } DONG_TRANSACT_RESPONSE, *PDONG_TRANSACT_RESPONSE;

@@ -581,28 +581,29 @@ static void iop_final_stage(PIRP irp, iop_irp_rec *r, CCHAR boost)
             fo_refs = left;
     }
     PKEVENT ev_ref = f->event_ref;
-    if (report) {
-        PKEVENT user_event = irp->UserEvent;
-        /* The file object is the event of requests without one, and of every request
-         * on a synchronous file object (a wait on its handle sees them end). It is
-         * signalled first: once the requester is woken it may close its handle and
-         * free the file object, so nothing here reads it after a KeSetEvent. */
-        if (fo && fo_refs != 0 && (!user_event || (fo->Flags & FO_SYNCHRONOUS_IO))) {
-            fo->FinalStatus = status;
-            KeSetEvent(&fo->Event, boost, FALSE);
-        }
-        if (user_event)
-            KeSetEvent(user_event, boost, FALSE);
-    }
-    if (ev_ref)
-        ObDereferenceObject(ev_ref);
-    /* Back with the I/O manager, which releases its own IRPs. */
+    PKEVENT user_event = report ? irp->UserEvent : NULL;
+    BOOLEAN signal_file = report && fo && fo_refs != 0 && (!user_event || (fo->Flags & FO_SYNCHRONOUS_IO));
+    /* Back with the I/O manager, which releases its own IRPs before the requester is
+     * woken: on NT the requester's own completion APC frees the IRP before its call
+     * returns, so a requester never finds its finished request still allocated. */
     KIRQL lk;
     KeAcquireSpinLock(&iop_lock, &lk);
     r->state = IOP_IRP_OWNED;
     KeReleaseSpinLock(&iop_lock, lk);
     if (r->io_memory)
         IoFreeIrp(irp);
+    /* The file object is the event of requests without one, and of every request
+     * on a synchronous file object (a wait on its handle sees them end). It is
+     * signalled first: once the requester is woken it may close its handle and
+     * free the file object, so nothing here reads it after a KeSetEvent. */
+    if (signal_file) {
+        fo->FinalStatus = status;
+        KeSetEvent(&fo->Event, boost, FALSE);
+    }
+    if (user_event)
+        KeSetEvent(user_event, boost, FALSE);
+    if (ev_ref)
+        ObDereferenceObject(ev_ref);
 }
 
 /*

@@ -141,6 +141,8 @@ static PKTHREAD KipDequeue(LONG Priority)
     return CONTAINING_RECORD(e, KTHREAD, ReadyListEntry);
 }
 
+/* KipSelectNext: the thread to run next: the head of the highest non-empty ready
+ * queue, or the idle thread. */
 static PKTHREAD KipSelectNext(void)
 {
     LONG top = KipHighestReady();
@@ -182,12 +184,11 @@ VOID KiSetThreadPriority(PKTHREAD Thread, KPRIORITY Priority)
 static void KipSwitchTo(PKTHREAD Next)
 {
     PKTHREAD self = KiSelf;
-    PKTHREAD next = Next;
-    if (next == self) {
+    if (Next == self) {
         self->State = KiThreadRunning;
         return;
     }
-    KipRun(next);
+    KipRun(Next);
     if (self->State == KiThreadTerminated)
         return;
     KipWaitForCpu(self);

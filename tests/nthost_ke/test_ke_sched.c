@@ -42,7 +42,7 @@ static LONG run_race(ULONG seed)
 static void test_round_robin_alone_hides_the_race(void **state)
 {
     (void)state;
-    /* 200 accesses are far below one 10 ms quantum: no preemption inside the loop. */
+    /* 200 accesses take far less than one quantum: no preemption inside the loop. */
     assert_int_equal(run_race(0), 2 * RACE_ITERATIONS);
 }
 

@@ -84,7 +84,7 @@ static void test_exit_codes(void **state)
     assert_int_equal(win32_error_exit(ERROR_NOT_ENOUGH_QUOTA), DONG_EXIT_REFUSED);
     assert_int_equal(win32_error_exit(ERROR_SEM_TIMEOUT), DONG_EXIT_IO);
     assert_int_equal(win32_error_exit(ERROR_CRC), DONG_EXIT_IO);
-    assert_int_equal(win32_error_exit(ERROR_RETRY), DONG_EXIT_IO);
+    assert_int_equal(win32_error_exit(ERROR_RETRY), DONG_EXIT_UNKNOWN);
     assert_int_equal(win32_error_exit(ERROR_ACCESS_DENIED), DONG_EXIT_SYSTEM);
     assert_int_equal(win32_error_exit(ERROR_DEVICE_REMOVED), DONG_EXIT_SYSTEM);
     assert_non_null(win32_error_text(ERROR_SEM_TIMEOUT));
