@@ -184,8 +184,9 @@ static void one_race(figures *fg, uint64_t *rng)
     }
     CloseHandle(r->issued);
     /* The port's worker may still be giving the port back (its own IRPs to parport):
-       let it settle before counting what is left. */
-    Sleep(2);
+       wait for that, up to 1 s of machine time, before calling what is left a leak. */
+    for (unsigned waited_ms = 0; nthost_irps_outstanding() != irps && waited_ms < 1000; waited_ms++)
+        Sleep(1);
     if (nthost_irps_outstanding() != irps) {
         printf("FAIL race %u (%s): %zu IRPs left\n", fg->races, racer_name[r->how],
                nthost_irps_outstanding() - irps);
