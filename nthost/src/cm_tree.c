@@ -57,7 +57,7 @@ uint16_t cm_upcase(uint16_t c)
         return (uint16_t)(c - 0x20);
     if (c == 0xFF)
         return 0x178;                      /* y with diaeresis */
-    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149) {
+    if (c >= 0x100 && c <= 0x17E && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x178) {
         /* Latin Extended-A pairs: even = upper, odd = lower, except the block
          * 0x139..0x148 and 0x179..0x17E where odd = upper. */
         bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);

@@ -44,23 +44,11 @@ struct ob_ns_node {
 static ob_ns_node *ns_root;
 static KSPIN_LOCK ns_lock;
 
-/* Upcase one UTF-16 unit the way NT's name comparison does for the Latin ranges. */
-static WCHAR ns_upcase(WCHAR c)
-{
-    if (c >= L'a' && c <= L'z')
-        return (WCHAR)(c - 0x20);
-    if (c >= 0xE0 && c <= 0xFE && c != 0xF7)
-        return (WCHAR)(c - 0x20);
-    if (c == 0xFF)
-        return 0x178;
-    return c;
-}
-
 static int ns_compare(const WCHAR *a, USHORT alen, const WCHAR *b, USHORT blen)
 {
     USHORT n = alen < blen ? alen : blen;
     for (USHORT i = 0; i < n; i++) {
-        WCHAR ca = ns_upcase(a[i]), cb = ns_upcase(b[i]);
+        WCHAR ca = RtlUpcaseUnicodeChar(a[i]), cb = RtlUpcaseUnicodeChar(b[i]);
         if (ca != cb)
             return ca < cb ? -1 : 1;
     }

@@ -137,7 +137,7 @@ WCHAR NTAPI RtlUpcaseUnicodeChar(WCHAR c)
         return (WCHAR)(c - 0x20);
     if (c == 0xFF)
         return 0x178;
-    if (c >= 0x100 && c <= 0x17F && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    if (c >= 0x100 && c <= 0x17F && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x178 && c != 0x17F) {
         BOOLEAN odd_is_lower = (c < 0x138) || (c >= 0x14A && c < 0x178);
         if (odd_is_lower ? (c & 1) : !(c & 1))
             return (WCHAR)(c - 1);

@@ -510,9 +510,22 @@ static void project_reg_files(void **state)
         skip();
 }
 
+/* Registry names fold case as NT's table does; regressions: U+017F and U+0178. */
+static void upcase_matches_nt_table(void **state)
+{
+    (void)state;
+    assert_int_equal(cm_upcase(0x00E9), 0x00C9);
+    assert_int_equal(cm_upcase(0x00FF), 0x0178);
+    assert_int_equal(cm_upcase(0x0178), 0x0178);
+    assert_int_equal(cm_upcase(0x017F), 0x017F);
+    assert_int_equal(cm_upcase(0x013A), 0x0139);
+    assert_int_equal(cm_upcase(0x017E), 0x017D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(upcase_matches_nt_table),
         cmocka_unit_test_setup_teardown(import_v5_utf16_bom, setup, teardown),
         cmocka_unit_test_setup_teardown(import_v5_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(import_regedit4_ansi, setup, teardown),

@@ -131,6 +131,12 @@ static void test_unicode_strings(void **state)
     assert_int_equal(RtlIntegerToUnicodeString(123, 10, &tiny), STATUS_BUFFER_OVERFLOW);
     assert_int_equal(RtlUpcaseUnicodeChar(0xE9), 0xC9); /* é -> É */
     assert_int_equal(RtlUpcaseUnicodeChar(0x0436), 0x0416); /* ж -> Ж */
+    /* Regression: Ÿ (already upper case) once mapped to ŷ. */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x0178), 0x0178);
+    assert_int_equal(RtlUpcaseUnicodeChar(0x00FF), 0x0178); /* ÿ -> Ÿ */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x013A), 0x0139); /* ĺ -> Ĺ */
+    assert_int_equal(RtlUpcaseUnicodeChar(0x017E), 0x017D); /* ž -> Ž */
+    assert_int_equal(RtlDowncaseUnicodeChar(0x0178), 0x00FF);
 }
 
 static void test_ansi_conversion(void **state)
